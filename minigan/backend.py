@@ -1,0 +1,73 @@
+"""The array backend: NumPy on the CPU, CuPy on an NVIDIA GPU, through one code path.
+
+Every op asks `get_array_module(array)` for its ``xp`` and calls ``xp.exp``, ``xp.matmul``, ...;
+the same line then runs on whichever device the array lives on. CuPy is imported only when a
+GPU is asked for, so ``import minigan`` never needs it.
+"""
+import os
+import sys
+
+import numpy as np
+
+DEVICES = ("cpu", "cuda")
+
+
+def get_array_module(array):
+    """``numpy`` or ``cupy``: the module that owns ``array``."""
+    cupy = sys.modules.get("cupy")  # an array can only be a CuPy array if CuPy was imported
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return cupy
+    return np
+
+
+def device_of(array):
+    return "cuda" if get_array_module(array) is not np else "cpu"
+
+
+def check_device(device):
+    """Normalise a device name ('cpu', 'cuda', 'cuda:0') and fail clearly if it cannot be used."""
+    name = str(device).split(":")[0]
+    if name not in DEVICES:
+        raise ValueError(f"minigan: unknown device {device!r}; expected one of {DEVICES}")
+    if name == "cuda":
+        _cupy()
+    return name
+
+
+def default_device():
+    """The device new tensors are made on: ``$MINIGAN_DEVICE``, else 'cpu'."""
+    return check_device(os.environ.get("MINIGAN_DEVICE", "cpu"))
+
+
+def xp_for(device):
+    return _cupy() if check_device(device) == "cuda" else np
+
+
+def to_device(array, device):
+    """Copy ``array`` to ``device`` (a no-op when it is already there)."""
+    if check_device(device) == device_of(array):
+        return array
+    if device == "cpu":
+        return array.get()
+    return _cupy().asarray(array)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` where repeated indices add up (the backward of a gather)."""
+    xp = get_array_module(target)
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def _cupy():
+    from . import cuda
+
+    if not cuda.is_available():
+        raise RuntimeError(f"minigan: device 'cuda' is not available: {cuda.why_unavailable()}")
+    import cupy
+
+    return cupy

@@ -1,0 +1,1 @@
+"""Parameter initialisers (filled in by the nn work)."""

@@ -1,0 +1,148 @@
+"""Activations (激活函数): relu, leaky_relu, sigmoid, tanh, softplus, log_sigmoid, softmax, log_softmax.
+
+All are written to stay finite and exact for any finite input: no exp of a large positive number
+is ever computed, so x = +-1e4 gives the right answer without an overflow warning.
+"""
+from .. import backend
+from ..autograd import Function
+from ..tensor import as_tensor, constant
+from .elementwise import where
+from .reduction import sum
+from .shape import normalize_dim
+
+
+class ReLU(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).maximum(x, 0)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * constant(x.data > 0, x)  # 0 at x = 0, as in PyTorch
+
+
+class LeakyReLU(Function):
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return backend.get_array_module(x).where(x > 0, x, x * self.slope)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * constant(x.xp.where(x.data > 0, 1.0, self.slope), x)
+
+
+class Sigmoid(Function):
+    r"""$\sigma(x) = 1 / (1 + e^{-x})$, computed from $e^{-|x|} \le 1$ on both sides of 0."""
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        z = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+    def backward(self, gy):
+        y = self.output
+        return gy * y * (1 - y)  # sigma' = sigma (1 - sigma)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).tanh(x)
+
+    def backward(self, gy):
+        y = self.output
+        return gy * (1 - y * y)  # tanh' = 1 - tanh^2
+
+
+def _softplus_array(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): never exponentiates a positive number."""
+    xp = backend.get_array_module(x)
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class Softplus(Function):
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        bx = x * self.beta
+        return backend.get_array_module(x).where(bx > self.threshold, x, _softplus_array(bx) / self.beta)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        linear = x.data * self.beta > self.threshold
+        return gy * where(linear, 1.0, sigmoid(x * self.beta))  # softplus' = sigma(beta x)
+
+
+class LogSigmoid(Function):
+    def forward(self, x):
+        return -_softplus_array(-x)  # log sigma(x) = -softplus(-x)
+
+    def backward(self, gy):
+        return gy * sigmoid(-self.inputs[0])
+
+
+class Softmax(Function):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        e = backend.get_array_module(x).exp(x - x.max(axis=self.dim, keepdims=True))
+        return e / e.sum(axis=self.dim, keepdims=True)
+
+    def backward(self, gy):
+        y = self.output
+        return y * (gy - sum(gy * y, self.dim, keepdim=True))  # J = diag(y) - y y^T
+
+
+class LogSoftmax(Function):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        shifted = x - x.max(axis=self.dim, keepdims=True)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
+
+    def backward(self, gy):
+        return gy - self.output.exp() * sum(gy, self.dim, keepdim=True)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(x)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^{beta x}) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    return Softplus(beta, threshold)(x)
+
+
+def log_sigmoid(x):
+    return LogSigmoid()(x)
+
+
+def _dim_of(x, dim):
+    x = as_tensor(x)
+    return x, normalize_dim(dim, x.ndim)
+
+
+def softmax(x, dim=-1):
+    x, d = _dim_of(x, dim)
+    return Softmax(d)(x)
+
+
+def log_softmax(x, dim=-1):
+    x, d = _dim_of(x, dim)
+    return LogSoftmax(d)(x)

@@ -1,0 +1,133 @@
+"""+ - * / ** @ and their derivatives.
+
+Binary ops broadcast like NumPy; each input's gradient is then summed back to that input's shape
+(``sum_to``), which is what broadcasting means for the backward pass.
+"""
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor, _operand, as_tensor
+from .shape import sum_to, unsqueeze
+
+
+def _pair(a, b):
+    """Both operands as Tensors; a Python or NumPy scalar takes the other operand's dtype."""
+    if isinstance(a, Tensor):
+        return a, _operand(b, a)
+    if isinstance(b, Tensor):
+        return _operand(a, b), b
+    a = as_tensor(a)
+    return a, _operand(b, a)
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(-gy, b.shape)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return sum_to(gy * b, a.shape), sum_to(gy * a, b.shape)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape)
+        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Pow(Function):
+    """a ** b: d/da = b a^(b-1), d/db = a^b log a (computed only when b needs a gradient)."""
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * self.output * a.log(), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class MatMul(Function):
+    """a @ b, batched and broadcast like ``numpy.matmul``: dA = dY B^T, dB = A^T dY."""
+
+    def forward(self, a, b):
+        return backend.get_array_module(a).matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        # Give 1-D operands (and the dims matmul dropped for them) back their matrix dim.
+        a2 = unsqueeze(a, 0) if a.ndim == 1 else a
+        b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+        if b.ndim == 1:
+            gy = unsqueeze(gy, -1)
+        if a.ndim == 1:
+            gy = unsqueeze(gy, -2)
+        ga = sum_to(gy @ b2.mT, a2.shape).reshape(a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(a2.mT @ gy, b2.shape).reshape(b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def add(a, b):
+    return Add()(*_pair(a, b))
+
+
+def sub(a, b):
+    return Sub()(*_pair(a, b))
+
+
+def mul(a, b):
+    return Mul()(*_pair(a, b))
+
+
+def div(a, b):
+    return Div()(*_pair(a, b))
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def pow(a, b):
+    return Pow()(*_pair(a, b))
+
+
+def matmul(a, b):
+    a, b = _pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    k_a, k_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit ({k_a} != {k_b})")
+    return MatMul()(a, b)
+

@@ -1,0 +1,132 @@
+"""Reductions over dims: sum, mean, var, std, max, min (and amax, amin, argmax, argmin).
+
+The backward of a sum spreads the gradient back over the summed dims (broadcasting); max and
+min send it to the elements they picked.
+"""
+import builtins
+from collections import namedtuple
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor, as_tensor, constant
+from .shape import broadcast_to, normalize_dim, normalize_dims, reshape
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _kept_shape(shape, dims):
+    """``shape`` with the reduced dims kept as size 1: where a reduced gradient broadcasts back."""
+    return tuple(1 if d in dims else n for d, n in enumerate(shape))
+
+
+class Sum(Function):
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        return x.sum(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return broadcast_to(reshape(gy, _kept_shape(x.shape, self.dims)), x.shape)
+
+
+def sum(x, dim=None, keepdim=False):
+    x = as_tensor(x)
+    return Sum(normalize_dims(dim, x.ndim), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False):
+    x = as_tensor(x)
+    dims = normalize_dims(dim, x.ndim)
+    count = int(backend.np.prod([x.shape[d] for d in dims]))
+    return sum(x, dims, keepdim) / count
+
+
+def var(x, dim=None, keepdim=False, correction=1):
+    r"""Variance (方差) $\frac{1}{N - c}\sum_i (x_i - \bar x)^2$, with Bessel's correction c = 1 by default."""
+    x = as_tensor(x)
+    dims = normalize_dims(dim, x.ndim)
+    count = int(backend.np.prod([x.shape[d] for d in dims]))
+    centred = x - mean(x, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
+
+
+def std(x, dim=None, keepdim=False, correction=1):
+    return var(x, dim, keepdim, correction).sqrt()
+
+
+class Pick(Function):
+    """A reduction that picks elements (max, min): the gradient flows to the picked ones only.
+
+    ``share`` says how much of each output's gradient each input element gets: 1 for the one
+    picked by an index, 1/k for each of k tied extremes.
+    """
+
+    def __init__(self, dims, keepdim, share, values):
+        self.dims, self.keepdim, self.share, self.values = dims, keepdim, share, values
+
+    def forward(self, x):
+        return self.values if self.keepdim else self.values.squeeze(axis=self.dims)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return broadcast_to(reshape(gy, _kept_shape(x.shape, self.dims)), x.shape) * constant(self.share, x)
+
+
+def _extreme(x, dim, keepdim, largest):
+    """amax/amin: ties share the gradient evenly (as PyTorch's amax/amin and full max/min)."""
+    x = as_tensor(x)
+    dims = normalize_dims(dim, x.ndim)
+    if any(x.shape[d] == 0 for d in dims):
+        raise ValueError(f"{'amax' if largest else 'amin'}: cannot reduce an empty dim of shape {x.shape}")
+    values = (x.data.max if largest else x.data.min)(axis=dims, keepdims=True)
+    tied = x.data == values
+    return Pick(dims, keepdim, tied / tied.sum(axis=dims, keepdims=True), values)(x)
+
+
+def amax(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, largest=True)
+
+
+def amin(x, dim=None, keepdim=False):
+    return _extreme(x, dim, keepdim, largest=False)
+
+
+def _arg(x, dim, keepdim, largest):
+    x = as_tensor(x)
+    pick = x.xp.argmax if largest else x.xp.argmin
+    if dim is None:
+        return Tensor(pick(x.data.reshape(-1)))
+    d = normalize_dim(dim, x.ndim)
+    return Tensor(pick(x.data, axis=d, keepdims=keepdim))
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, largest=True)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, largest=False)
+
+
+def _max_or_min(x, dim, keepdim, largest):
+    """Without ``dim``, the extreme value; with it, ``(values, indices)`` as PyTorch's max/min."""
+    if dim is None:
+        return _extreme(x, None, False, largest)
+    x = as_tensor(x)
+    d = normalize_dim(dim, x.ndim)
+    indices = _arg(x, d, True, largest).data
+    position = x.xp.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - d - 1))
+    picked = position == indices  # one-hot along d: the gradient goes to the index returned
+    values = x.xp.take_along_axis(x.data, indices, axis=d)
+    out = Pick((d,), keepdim, picked, values)(x)
+    return values_indices(out, Tensor(indices if keepdim else indices.squeeze(axis=d)))
+
+
+def max(x, dim=None, keepdim=False):
+    return _max_or_min(x, dim, keepdim, largest=True)
+
+
+def min(x, dim=None, keepdim=False):
+    return _max_or_min(x, dim, keepdim, largest=False)
