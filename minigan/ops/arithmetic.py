@@ -6,17 +6,28 @@ Binary ops broadcast like NumPy; each input's gradient is then summed back to th
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor, _operand, as_tensor
-from .shape import sum_to, unsqueeze
+from .shape import cast, sum_to, unsqueeze
 
 
 def _pair(a, b):
-    """Both operands as Tensors; a Python or NumPy scalar takes the other operand's dtype."""
+    """Both operands as Tensors; a Python or NumPy scalar takes the other operand's dtype.
+
+    An integer operand meeting a float one takes the float's dtype (int64 * float32 is float32,
+    as in PyTorch; NumPy alone would give float64).
+    """
     if isinstance(a, Tensor):
-        return a, _operand(b, a)
-    if isinstance(b, Tensor):
-        return _operand(a, b), b
-    a = as_tensor(a)
-    return a, _operand(b, a)
+        b = _operand(b, a)
+    elif isinstance(b, Tensor):
+        a = _operand(a, b)
+    else:
+        a = as_tensor(a)
+        b = _operand(b, a)
+    a_float, b_float = (backend.np.issubdtype(t.dtype, backend.np.floating) for t in (a, b))
+    if a_float and not b_float:
+        b = cast(b, a.dtype)
+    elif b_float and not a_float:
+        a = cast(a, b.dtype)
+    return a, b
 
 
 class Add(Function):
