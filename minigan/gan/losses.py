@@ -1,0 +1,164 @@
+r"""The GAN losses of the five articles, each written as its formula.
+
+Notation: $D$ is the discriminator (判别器) or critic, $G$ the generator (生成器), $x \sim p_{data}$ a
+real sample, $z \sim p_z$ noise. The discriminator outputs a *logit* $\ell$, and $D = \sigma(\ell)$;
+every log-probability is computed from logits, stable for any logit:
+
+    $\log D = \log\sigma(\ell) = -\mathrm{softplus}(-\ell)$,
+    $\log(1 - D) = \log\sigma(-\ell) = -\mathrm{softplus}(\ell)$.
+
+Wasserstein, hinge and penalty terms take the critic's raw scores instead (no sigmoid).
+Articles: 000 AT-GAN, 001 gradient-penalised training, 002 GAN overview, 003 "GAC" generation,
+004 GANs and VAEs (files in the project's seed folder, in Chinese).
+"""
+from .. import ops
+from ..autograd import grad
+from ..creation import rand
+
+
+def minimax_value(real_logits, fake_logits):
+    r"""The value of the two-player game (极小极大博弈), articles 000, 002 and 004:
+
+    $V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)] + \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]$
+
+    $D$ ascends it, $G$ descends it: $\min_G \max_D V(D, G)$. Article 004 writes the generator's
+    $L_{GAN}$ as $-\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$, flipping the sign of one
+    term only; that is neither $V$ nor $-V$. The consistent pair is $L_D = -V$ and $L_G = V$ (in $G$
+    only the second term depends on $G$): see `discriminator_loss` and `generator_loss_saturating`.
+    """
+    return ops.log_sigmoid(real_logits).mean() + ops.log_sigmoid(-fake_logits).mean()
+
+
+def discriminator_loss(real_logits, fake_logits):
+    r"""Binary cross-entropy (二元交叉熵) of the discriminator, $L_D = -V(D, G)$:
+
+    $L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]
+         = \mathbb{E}_x[\mathrm{softplus}(-\ell_{real})] + \mathbb{E}_z[\mathrm{softplus}(\ell_{fake})]$
+
+    Real samples are labelled 1 and generated ones 0. Article 003's code labels *everything* 1
+    (``ones_like`` on the concatenated batch, and slices only the real half into the loss), so
+    its discriminator never sees a fake labelled 0 and learns nothing about fakes. Article 002
+    calls $\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ the discriminator's *loss*; it is
+    the quantity D maximises, so the loss to minimise is its negative, as here.
+    """
+    return ops.softplus(-real_logits).mean() + ops.softplus(fake_logits).mean()
+
+
+def generator_loss_saturating(fake_logits):
+    r"""The generator's loss as the minimax game has it (article 002): $L_G = \mathbb{E}_z[\log(1 - D(G(z)))]$.
+
+    It *saturates*: when $D$ confidently rejects fakes early in training ($D(G(z)) \to 0$), its
+    gradient $\partial L_G / \partial \ell = -\sigma(\ell)$ vanishes and G stops learning. Hence the
+    non-saturating loss below, which Goodfellow et al. (2014) recommend in practice.
+    """
+    return ops.log_sigmoid(-fake_logits).mean()
+
+
+def generator_loss_nonsaturating(fake_logits):
+    r"""The non-saturating generator loss (article 003, 3.3.5): $L_G = -\mathbb{E}_z[\log D(G(z))]$.
+
+    Same fixed point as the saturating loss, but a strong gradient $\sigma(\ell) - 1$ exactly where
+    $D$ rejects the fakes. Article 000 puts both generator terms into one "gradient",
+    $\nabla_G \mathbb{E}[\log(1 - D(G(z)))] + \nabla_G \mathbb{E}[\log D(G(z))]$; the two pull in
+    opposite directions and their sum is not the gradient of any GAN objective. Use one or the other.
+    Article 003's code computes it as cross-entropy against label *0* (``zeros_like``), which is
+    the saturating loss with its sign flipped (G then *helps* D); the label must be 1.
+    """
+    return ops.softplus(-fake_logits).mean()
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    r"""WGAN critic (评论家) loss: $L_D = \mathbb{E}_z[D(G(z))] - \mathbb{E}_x[D(x)]$ (Arjovsky et al., 2017).
+
+    Minimising it maximises the gap between the critic's scores of real and generated samples, an
+    estimate of the Wasserstein-1 distance when $D$ is 1-Lipschitz: enforce that with
+    `clip_weights_` (WGAN) or `gradient_penalty` (WGAN-GP).
+    """
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores):
+    r"""WGAN generator loss: $L_G = -\mathbb{E}_z[D(G(z))]$."""
+    return -fake_scores.mean()
+
+
+def clip_weights_(parameters, clip_value=0.01):
+    r"""WGAN's weight clipping: $w \leftarrow \mathrm{clip}(w, -c, c)$ after each critic step, in place."""
+    for p in parameters:
+        p.data[...] = p.xp.clip(p.data, -clip_value, clip_value)
+
+
+def _input_gradient_norms(critic, x):
+    r"""$\|\nabla_x D(x)\|_2$ per sample, with a graph, so that a penalty on it can be trained."""
+    (g,) = grad(critic(x).sum(), x, create_graph=True)
+    # A tiny constant keeps the square root differentiable at a zero gradient.
+    return ops.sqrt((g * g).reshape(g.shape[0], -1).sum(1) + 1e-12)
+
+
+def interpolate(real, fake, eps=None):
+    r"""Random points on the lines between real and generated samples: $\hat x = \epsilon x + (1 - \epsilon) G(z)$,
+    with one $\epsilon \sim U[0, 1]$ per sample."""
+    if eps is None:
+        eps = rand(real.shape[0], *([1] * (real.ndim - 1)), dtype=real.dtype, device=real.device)
+    x_hat = eps * real.detach() + (1 - eps) * fake
+    # A leaf when ``fake`` is detached (the critic's step); else it keeps G's graph behind it.
+    return x_hat if x_hat.requires_grad else x_hat.requires_grad_()
+
+
+def gradient_penalty(critic, real, fake, lambda_=10.0, eps=None):
+    r"""The gradient penalty of WGAN-GP (梯度惩罚; Gulrajani et al., 2017), article 001:
+
+    $L_{grad} = \lambda\, \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big]$,
+    $\hat x = \epsilon x + (1 - \epsilon) G(z)$, $\epsilon \sim U[0, 1]$.
+
+    It differentiates the critic with respect to its *input* and keeps that graph
+    (``create_graph=True``), so the critic's update differentiates through a gradient: a second
+    derivative through every layer of the critic.
+
+    Article 001's code instead penalises $(D(x) - D(G(z)))^2$ (no gradient at all), takes the
+    gradient of $D(x)$ with respect to the *generator's* variables (which $D(x)$ does not depend
+    on), wraps it in ``stop_gradient`` (so the penalty trains nothing), and concatenates zero
+    tensors onto the noise and the images (doubling their channels for no reason). None of that is
+    WGAN-GP; this function is.
+    """
+    x_hat = interpolate(real, fake, eps)
+    return lambda_ * ((_input_gradient_norms(critic, x_hat) - 1) ** 2).mean()
+
+
+def r1_penalty(critic, real, gamma=10.0):
+    r"""R1 zero-centred penalty on real data (Mescheder et al., 2018): $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$."""
+    real = real.detach().requires_grad_()
+    (g,) = grad(critic(real).sum(), real, create_graph=True)
+    return gamma / 2 * (g * g).reshape(g.shape[0], -1).sum(1).mean()
+
+
+def r2_penalty(critic, fake, gamma=10.0):
+    r"""R2 zero-centred penalty on generated data: $\frac{\gamma}{2}\mathbb{E}_z\|\nabla_{\tilde x} D(\tilde x)\|_2^2$, $\tilde x = G(z)$."""
+    return r1_penalty(critic, fake, gamma)
+
+
+def hinge_discriminator_loss(real_scores, fake_scores):
+    r"""Hinge loss (铰链损失; Lim & Ye 2017, Miyato et al. 2018):
+    $L_D = \mathbb{E}_x[\max(0, 1 - D(x))] + \mathbb{E}_z[\max(0, 1 + D(G(z)))]$."""
+    return ops.relu(1 - real_scores).mean() + ops.relu(1 + fake_scores).mean()
+
+
+def hinge_generator_loss(fake_scores):
+    r"""Hinge generator loss: $L_G = -\mathbb{E}_z[D(G(z))]$."""
+    return -fake_scores.mean()
+
+
+def article001_generator_loss(critic, real, fake, lambda1=1.0, lambda2=0.0):
+    r"""Article 001's generator objective $L_G = \lambda_1 L_{cGAN} + \lambda_2 L_{grad}$, with the standard
+    pieces it means: $L_{cGAN}$ = `generator_loss_nonsaturating`, $L_{grad}$ = `gradient_penalty` with
+    $\lambda = 1$ (the $\lambda$s alone weigh it). ``fake`` carries G's graph, so with $\lambda_2 \neq 0$
+    the penalty also pulls on G through the interpolates; the usual choice is $\lambda_2 = 0$."""
+    loss = lambda1 * generator_loss_nonsaturating(critic(fake))
+    return loss + lambda2 * gradient_penalty(critic, real, fake, lambda_=1.0) if lambda2 else loss
+
+
+def article001_discriminator_loss(critic, real, fake, lambda3=1.0, lambda4=10.0):
+    r"""Article 001's discriminator objective $L_D = \lambda_3 L_{cGAN} + \lambda_4 L_{grad}$:
+    $L_{cGAN}$ = `discriminator_loss`, $L_{grad}$ = `gradient_penalty` with $\lambda = 1$."""
+    fake = fake.detach()
+    return lambda3 * discriminator_loss(critic(real), critic(fake)) + lambda4 * gradient_penalty(critic, real, fake, lambda_=1.0)
