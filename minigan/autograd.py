@@ -14,6 +14,8 @@ import contextlib
 import threading
 import weakref
 
+import numpy as np
+
 from .tensor import Tensor, as_tensor
 
 _state = threading.local()
@@ -60,7 +62,8 @@ class Function:
 
     def __call__(self, *inputs):
         inputs = tuple(as_tensor(x) for x in inputs)
-        out = Tensor(self.forward(*(x.data for x in inputs)))
+        y = self.forward(*(x.data for x in inputs))
+        out = Tensor(np.asarray(y) if isinstance(y, np.generic) else y)  # NumPy reductions return scalars
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
             out.requires_grad = True
             out.grad_fn = self

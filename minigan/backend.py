@@ -55,7 +55,13 @@ def to_device(array, device):
 def scatter_add(target, index, values):
     """``target[index] += values`` where repeated indices add up (the backward of a gather)."""
     xp = get_array_module(target)
-    if xp is np:
+    if xp is np and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and target.ndim > 0:
+        # Rows picked by one integer array (an embedding's backward): scattering single elements
+        # by flat position is several times faster in NumPy than scattering whole rows.
+        row = target[0].size
+        flat = ((index.reshape(-1) % target.shape[0])[:, None] * row + np.arange(row)).reshape(-1)
+        np.add.at(target.reshape(-1), flat, values.reshape(-1))
+    elif xp is np:
         np.add.at(target, index, values)
     else:
         import cupyx

@@ -1,30 +1,170 @@
-"""The `minigan` command (also `python -m minigan`)."""
+"""The `minigan` command (also `python -m minigan`): train a GAN, sample from it, list the models.
+
+    minigan train --model dcgan --loss ns --data mnist --epochs 1 --out runs/dcgan
+    minigan sample --checkpoint runs/dcgan/last.npz --n 64 --out grid.png
+    minigan models
+
+A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
+"""
 import argparse
+import os
 import sys
 
 from . import __version__
 
 
+class UsageError(Exception):
+    """Bad arguments or paths: reported in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="minigan", description="GANs and VAEs on a tiny autodiff engine.")
+    parser = Parser(prog="minigan", description="GANs and VAEs on a tiny autodiff engine.")
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    train = commands.add_parser("train", help="train a GAN and write samples, losses and checkpoints to a run directory")
+    train.add_argument("--model", default="dcgan", help="mlp, atgan, dcgan, dcgan32, cdcgan or toy (default: %(default)s)")
+    train.add_argument("--loss", default="ns", help="minimax, ns, ns-r1, wgan, wgan-gp, hinge or article001 (default: %(default)s)")
+    train.add_argument("--data", default=None, help="mnist (images) or ring8, grid25 (2-D); default: mnist, or ring8 for --model toy")
+    train.add_argument("--data-dir", default=None, help="a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
+    train.add_argument("--out", default=None, help="run directory (default: runs/MODEL)")
+    train.add_argument("--epochs", type=float, default=1.0, help="passes over the data (default: %(default)s)")
+    train.add_argument("--steps", type=int, default=None, help="stop after this many generator updates (overrides --epochs)")
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=None, help="learning rate (default: the loss's, e.g. 2e-4; 1e-4 for wgan-gp)")
+    train.add_argument("--n-critic", type=int, default=None, help="D updates per G update (default: 1; 5 for wgan, wgan-gp)")
+    train.add_argument("--gp-lambda", type=float, default=10.0, help="gradient-penalty weight (default: %(default)s)")
+    train.add_argument("--r1-gamma", type=float, default=10.0, help="R1 weight for ns-r1 (default: %(default)s)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--sample-every", type=int, default=200, help="write a sample grid every N steps (default: %(default)s)")
+    train.add_argument("--checkpoint-every", type=int, default=500, help="write last.npz every N steps (default: %(default)s)")
+    train.add_argument("--resume", action="store_true", help="continue from the run directory's last.npz")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    sample = commands.add_parser("sample", help="draw samples from a checkpoint's generator into a PNG grid")
+    sample.add_argument("--checkpoint", required=True, help="a checkpoint written by minigan train (e.g. runs/dcgan/last.npz)")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
+    sample.add_argument("--out", default="samples.png", help="PNG to write (default: %(default)s)")
+    sample.add_argument("--label", type=int, default=None, help="the digit to draw (conditional models only)")
+    sample.add_argument("--seed", type=int, default=0)
+
+    commands.add_parser("models", help="list the models")
+
     demo = commands.add_parser("demo", help="derivatives of any order, and a small network fitted by gradient descent")
     demo.add_argument("--out", default="demo.png", help="where to write the picture (default: %(default)s)")
     return parser
 
 
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    if args.command == "demo":
-        from . import demo
+def train(args):
+    from .checkpoint import CheckpointError
+    from .data import IDXError
+    from .gan.training import TrainConfig, Trainer, TrainingDiverged
 
-        return demo.main(args.out)
-    return 2
+    data = args.data or ("ring8" if args.model == "toy" else "mnist")
+    if args.data_dir and not os.path.isdir(args.data_dir):
+        raise UsageError(f"minigan train: --data-dir {args.data_dir} is not a directory")
+    for name in ("steps", "batch_size", "n_critic", "sample_every", "checkpoint_every"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"minigan train: --{name.replace('_', '-')} must be at least 1, got {value}")
+    out = args.out or os.path.join("runs", args.model)
+    if args.resume and not os.path.exists(os.path.join(out, "last.npz")):
+        raise UsageError(f"minigan train: --resume, but {os.path.join(out, 'last.npz')} does not exist")
+    config = TrainConfig(model=args.model, loss=args.loss, data="idx" if args.data_dir else data, data_dir=args.data_dir,
+                         out=out, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                         n_critic=args.n_critic, gp_lambda=args.gp_lambda, r1_gamma=args.r1_gamma, seed=args.seed,
+                         sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+                         progress=not args.no_progress)
+    try:
+        trainer = Trainer(config, resume=args.resume)
+    except ValueError as error:  # an unknown model or loss, a model that does not fit the data
+        if isinstance(error, (CheckpointError, IDXError)):
+            raise
+        raise UsageError(f"minigan train: {error}") from None
+    print(f"Training {config.model} with the {config.loss} loss on {data}: {trainer.total_steps} steps "
+          f"(from step {trainer.step}), run directory {out}")
+    try:
+        status = trainer.train()
+    except TrainingDiverged as error:
+        print(f"minigan train: {error}", file=sys.stderr)
+        return 1
+    samples = os.path.join(out, "samples.png")
+    print(f"{'Interrupted; saved' if status == 'interrupted' else 'Done; saved'} {trainer.checkpoint_path} at step "
+          f"{trainer.step}. Samples: {samples}")
+    return 0
+
+
+def sample(args):
+    import numpy as np
+
+    from . import checkpoint, plotting
+    from .creation import tensor
+    from .gan.models import build
+
+    state = checkpoint.load(args.checkpoint)
+    if "generator" not in state or "config" not in state:
+        raise checkpoint.CheckpointError(f"checkpoint {args.checkpoint} holds no generator")
+    try:
+        gan = build(state["config"]["model"])
+        gan.generator.load_state_dict(state["generator"])
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise checkpoint.CheckpointError(f"checkpoint {args.checkpoint} does not fit its model: {error}") from None
+    if args.n < 1:
+        raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
+    if args.label is not None and not gan.conditional:
+        raise UsageError(f"minigan sample: --label needs a conditional model (cdcgan), this checkpoint is {gan.name}")
+    if args.label is not None and not 0 <= args.label < gan.num_classes:
+        raise UsageError(f"minigan sample: --label must be in 0..{gan.num_classes - 1}, got {args.label}")
+    rng = np.random.default_rng(args.seed)
+    z = tensor(rng.standard_normal((args.n, gan.z_dim)).astype(np.float32))
+    gan.generator.eval()
+    from .autograd import no_grad
+
+    with no_grad():
+        if gan.conditional:
+            labels = np.full(args.n, args.label) if args.label is not None else np.arange(args.n) % gan.num_classes
+            out = gan.generator(z, tensor(labels)).numpy()
+        else:
+            out = gan.generator(z).numpy()
+    if gan.data == "2d":
+        plotting.save_points(out, args.out, title=f"{gan.name}: {args.n} samples")
+    else:
+        plotting.save_image_grid(out, args.out, value_range=(0.0, 1.0) if gan.scale == "unit" else (-1.0, 1.0))
+    print(f"Wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def models(args):
+    from .gan.models import describe
+
+    for name, line in describe().items():
+        print(f"{name:8s} {line}")
+    return 0
+
+
+def main(argv=None):
+    from .checkpoint import CheckpointError
+    from .data import IDXError, MissingDataError
+
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        if args.command == "demo":
+            from . import demo
+
+            return demo.main(args.out)
+        return {"train": train, "sample": sample, "models": models}[args.command](args)
+    except (UsageError, CheckpointError, IDXError, MissingDataError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(message if message.startswith("minigan") else f"minigan: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

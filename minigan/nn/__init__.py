@@ -1,2 +1,17 @@
 """minigan.nn: modules (layers with parameters), their functional forms (F) and initialisers."""
 from . import functional, init  # noqa: F401
+from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .container import Sequential
+from .conv import Conv2d, ConvTranspose2d
+from .dropout import Dropout
+from .flatten import Flatten, Unflatten
+from .linear import Embedding, Linear
+from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+
+__all__ = [
+    "Module", "Parameter", "Sequential",
+    "Linear", "Embedding", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "Dropout", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten",
+    "functional", "init",
+]

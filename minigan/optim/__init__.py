@@ -1,1 +1,11 @@
-"""Optimizers (filled in by the optim work)."""
+"""minigan.optim: optimizers with PyTorch's names, defaults and update rules.
+
+    opt = mg.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt.zero_grad(); loss.backward(); opt.step()
+"""
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]

@@ -1,0 +1,147 @@
+"""Time minigan's conv2d and conv_transpose2d at the DCGAN-MNIST shapes, beside PyTorch and BLAS.
+
+Each workload is timed forward only and forward+backward (gradients for input and weight), in
+float32, as the median of several runs after a warm-up. Two yardsticks in the same run:
+
+* PyTorch's CPU build with 2 threads, as a ratio minigan/torch (if torch imports);
+* NumPy's own float32 GEMM speed: a convolution here *is* a few GEMMs plus copies, so its
+  GFLOP/s over the GEMM's GFLOP/s says how much time goes to the copies around them.
+
+    python benchmarks/conv.py [--repeats 20] [--json results.json]
+
+Some machines set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which can slow OpenBLAS down; unset them
+for the benchmark run only (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``).
+"""
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+import minigan as mg
+from minigan.nn import functional as F
+
+BATCH = 64
+# name, function, input shape, weight shape: all kernel 4, stride 2, padding 1 (DCGAN on MNIST)
+WORKLOADS = [
+    ("conv2d_1x64_28", "conv2d", (BATCH, 1, 28, 28), (64, 1, 4, 4)),
+    ("conv2d_64x128_14", "conv2d", (BATCH, 64, 14, 14), (128, 64, 4, 4)),
+    ("conv_transpose2d_128x64_7", "conv_transpose2d", (BATCH, 128, 7, 7), (128, 64, 4, 4)),
+    ("conv_transpose2d_64x1_14", "conv_transpose2d", (BATCH, 64, 14, 14), (64, 1, 4, 4)),
+]
+CONV = dict(stride=2, padding=1)
+
+
+def median_ms(fns, repeats, warmup=3):
+    """The median time of each function in ms. The functions take turns, so that a busy spell on
+    a shared machine slows all of them alike and their ratio stays fair."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, t in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - start)
+    return [1e3 * statistics.median(t) for t in times]
+
+
+def conv_flops(kind, x_shape, w_shape):
+    """Multiply-adds x 2 of one forward pass: every input pixel (convT) or output pixel (conv2d)
+    meets every weight of its channel pair. The backward pass costs twice that (input + weight)."""
+    n, c, h, w = x_shape
+    if kind == "conv2d":
+        ho, wo = (h + 2 - 4) // 2 + 1, (w + 2 - 4) // 2 + 1
+        return 2 * n * ho * wo * int(np.prod(w_shape))
+    return 2 * n * h * w * int(np.prod(w_shape))
+
+
+def gemm_gflops(repeats, n=1024):
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    return 2 * n ** 3 / median_ms([lambda: a @ a], repeats)[0] / 1e6
+
+
+def minigan_runner(kind, x, w, backward):
+    fn = getattr(F, kind)
+    xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+    seed = None
+
+    def run():
+        nonlocal seed
+        y = fn(xt, wt, **CONV)
+        if backward:
+            seed = seed if seed is not None else mg.ones_like(y)
+            xt.grad = wt.grad = None
+            y.backward(seed)
+
+    return run
+
+
+def torch_runner(torch, kind, x, w, backward):
+    fn = getattr(torch.nn.functional, kind)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+
+    def run():
+        y = fn(xt, wt, **CONV)
+        if backward:
+            xt.grad = wt.grad = None
+            y.backward(torch.ones_like(y))
+
+    return run
+
+
+def blas_description():
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+    return "; ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} threads)"
+                     for i in infos) or "none found"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args()
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+    except ImportError:
+        torch = None
+
+    rng = np.random.default_rng(0)
+    gemm = gemm_gflops(args.repeats)
+    results = {}
+    for name, kind, x_shape, w_shape in WORKLOADS:
+        x = rng.standard_normal(x_shape, dtype=np.float32)
+        w = rng.standard_normal(w_shape, dtype=np.float32) * 0.1
+        flops = conv_flops(kind, x_shape, w_shape)
+        for suffix, backward in (("fwd", False), ("fwdbwd", True)):
+            runners = [minigan_runner(kind, x, w, backward)] + ([torch_runner(torch, kind, x, w, backward)] if torch else [])
+            ms, torch_ms = (median_ms(runners, args.repeats) + [None])[:2]
+            results[f"{name}_{suffix}"] = {
+                "minigan_ms": round(ms, 3),
+                "torch_ms": round(torch_ms, 3) if torch else None,
+                "ratio": round(ms / torch_ms, 2) if torch else None,
+                "gflops": round((3 if backward else 1) * flops / ms / 1e6, 1),
+            }
+
+    print(f"BLAS: {blas_description()}")
+    print(f"NumPy float32 GEMM (1024^3): {gemm:.0f} GFLOP/s" + (f"; torch {torch.__version__}, 2 threads" if torch else ""))
+    print(f"{'workload':38} {'minigan ms':>10} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'% GEMM':>7}")
+    for name, r in results.items():
+        torch_cols = f"{r['torch_ms']:9.2f} {r['ratio']:6.2f}" if torch else f"{'-':>9} {'-':>6}"
+        print(f"{name:38} {r['minigan_ms']:10.2f} {torch_cols} {r['gflops']:8.1f} {100 * r['gflops'] / gemm:6.0f}%")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"workloads": results, "gemm_gflops": round(gemm, 1), "blas": blas_description()}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

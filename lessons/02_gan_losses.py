@@ -1,0 +1,53 @@
+"""Lesson 2: the GAN losses of the articles, and where the articles go wrong.
+
+Run it: python lessons/02_gan_losses.py
+
+The discriminator outputs a logit l and D = sigmoid(l). Every loss below is in minigan.gan,
+written as its formula; here we look at how they behave.
+"""
+import numpy as np
+
+import minigan as mg
+from minigan import gan
+
+
+def step(title):
+    print(f"\n=== {title}")
+
+
+step("1. The minimax value V(D, G) (极小极大博弈; articles 000, 002, 004)")
+real, fake = mg.tensor([2.0, 1.5]), mg.tensor([-1.0, -3.0])
+print("V = E[log D(x)] + E[log(1 - D(G(z)))] =", gan.minimax_value(real, fake).item())
+print("discriminator loss -V               =", gan.discriminator_loss(real, fake).item())
+
+step("2. Saturating vs non-saturating generator loss (articles 002 and 003)")
+print("logit of D(G(z))   d/dl E[log(1-D)]   d/dl -E[log D]")
+for l in [-8.0, -4.0, 0.0, 4.0]:
+    z = mg.tensor([l], dtype=mg.float64, requires_grad=True)
+    (gs,) = mg.grad(gan.generator_loss_saturating(z), z)
+    (gn,) = mg.grad(gan.generator_loss_nonsaturating(z), z)
+    print(f"{l:16.1f}   {gs.item():16.5f}   {gn.item():14.5f}")
+print("Early on D rejects fakes (very negative logits): the saturating gradient vanishes,")
+print("the non-saturating one is close to -1. Article 000 adds both into one 'gradient';")
+print("they pull in opposite directions, so use one of them, not their sum.")
+
+step("3. Article 003's discriminator labels everything 'real'")
+print("Its code: cross_entropy(ones_like(logits[:batch]), logits) — only real samples, label 1.")
+print("A D trained so never learns to reject a fake: its loss does not depend on G at all.")
+print("Correct: label reals 1 and fakes 0 =", gan.discriminator_loss(real, fake).item())
+
+step("4. Article 004 flips the sign of one term")
+print("Its L_GAN = -E[log D(x)] + E[log(1 - D(G(z)))] is neither V nor -V;")
+print("the consistent pair is L_D = -V and L_G = V (only the second term depends on G).")
+
+step("5. The gradient penalty of WGAN-GP (梯度惩罚, article 001) is a second derivative")
+w = mg.tensor([[0.6], [0.8], [1.2]], requires_grad=True)
+critic = lambda x: x @ w  # noqa: E731   a linear critic: its input gradient is w everywhere
+x, g = mg.randn(8, 3), mg.randn(8, 3)
+gp = gan.gradient_penalty(critic, x, g, lambda_=10.0)
+(dw,) = mg.grad(gp, w)
+norm = float(np.linalg.norm(w.numpy()))
+print(f"penalty = 10 (|w| - 1)^2 = {10 * (norm - 1) ** 2:.5f}; minigan: {gp.item():.5f}")
+print("d penalty / dw =", dw.numpy().ravel(), "expected", (20 * (norm - 1) * w.numpy() / norm).ravel())
+print("Article 001's code penalises (D(x) - D(G(z)))^2 and stops the gradient of its 'slopes':")
+print("no input gradient, nothing trained. gan.gradient_penalty is the penalty it names.")

@@ -1,0 +1,75 @@
+"""A seeded, shuffling batch iterator over NumPy arrays, yielding minigan Tensors."""
+import numpy as np
+
+from ..creation import tensor
+from ..random import generator
+
+
+class DataLoader:
+    """Batches of rows of ``arrays`` (all with the same first dimension), one epoch per pass.
+
+        images, labels = minigan.data.mnist()
+        loader = DataLoader(images, labels, batch_size=64, seed=0)
+        for epoch in range(5):
+            for x, y in loader:      # x: float32 (64, 1, 28, 28), y: int64 (64,)
+                ...
+
+    Each batch is a tuple of Tensors, one per array (so ``for (x,) in DataLoader(x_all)`` for
+    one array): float arrays become float32, integer arrays int64, on ``device`` (default: the
+    default device, ``$MINIGAN_DEVICE`` or the CPU).
+
+    The order of epoch e is a permutation drawn from ``np.random.default_rng((seed, e))``: a
+    function of the seed and the epoch alone, not of how many batches were drawn before. So a
+    run resumed at epoch k sees the same batches as the uninterrupted run: set ``loader.epoch =
+    k`` before iterating. Each ``iter()`` uses ``loader.epoch`` and then advances it by one.
+    With ``seed=None`` the seed is drawn from minigan's generator, so ``manual_seed`` fixes it.
+
+    drop_last: skip the final, smaller batch, so that every batch has ``batch_size`` rows (a
+        GAN's batch statistics and the shapes of its noise then never change mid-training).
+    """
+
+    def __init__(self, *arrays, batch_size=64, shuffle=True, drop_last=True, seed=None, device=None):
+        if not arrays:
+            raise ValueError("DataLoader: expected at least one array")
+        arrays = tuple(_standard_dtype(np.asarray(a)) for a in arrays)
+        lengths = [len(a) for a in arrays]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"DataLoader: the arrays have {lengths} rows, expected the same number")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size={batch_size!r}, expected a positive integer")
+        self.arrays, self.batch_size = arrays, int(batch_size)
+        self.shuffle, self.drop_last, self.device = shuffle, drop_last, device
+        self.seed = int(generator().integers(2**63)) if seed is None else int(seed)
+        self.epoch = 0
+
+    def __len__(self):
+        """The number of batches per epoch."""
+        n = len(self.arrays[0])
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def order(self, epoch):
+        """The row indices of epoch ``epoch``, in the order its batches take them."""
+        n = len(self.arrays[0])
+        if not self.shuffle:
+            return np.arange(n)
+        return np.random.default_rng((self.seed, epoch)).permutation(n)
+
+    def __iter__(self):
+        # A plain method returning a generator, so the epoch advances when iteration starts.
+        order = self.order(self.epoch)
+        self.epoch += 1
+        return self._batches(order)
+
+    def _batches(self, order):
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield tuple(tensor(a[rows], device=self.device) for a in self.arrays)
+
+
+def _standard_dtype(array):
+    """float32 for floating-point data, int64 for integers (labels, as cross-entropy wants)."""
+    if np.issubdtype(array.dtype, np.floating):
+        return array.astype(np.float32, copy=False)
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int64, copy=False)
+    return array

@@ -1,0 +1,55 @@
+"""Toy 2-D data sets, mixtures of Gaussians, for watching a GAN cover (or collapse onto) modes.
+
+A generator that has collapsed puts all its samples near one or a few of the mode centres; with
+the centres known, counting the modes that receive samples measures it (hence ``*_modes()``).
+"""
+import numpy as np
+
+from ..random import generator
+
+
+def ring8_modes(radius=1.0):
+    """The 8 centres of `ring8`, float32 (8, 2): radius * (cos, sin) of the angles 2*pi*k/8.
+
+    Why not ``np.linspace(0, 2 * np.pi, 8)``, as several public demos write? linspace includes
+    both endpoints, so its first and last angles, 0 and 2*pi, are the same point: that gives 7
+    distinct modes (one drawn twice as often), unevenly spaced. ``2 * pi * arange(8) / 8``
+    (or ``linspace(0, 2 * pi, 8, endpoint=False)``) gives 8, 45 degrees apart.
+    """
+    angles = 2 * np.pi * np.arange(8) / 8
+    return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+
+
+def grid25_modes():
+    """The 25 centres of `grid25`, float32 (25, 2): every point of {-4, -2, 0, 2, 4}^2."""
+    values = np.arange(-4, 5, 2)
+    xs, ys = np.meshgrid(values, values, indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+
+
+def ring8(n, std=0.01, radius=1.0, rng=None):
+    """n samples, float32 (n, 2), from 8 Gaussians evenly spaced on a circle (see `ring8_modes`).
+
+    Each sample picks a mode uniformly, then adds isotropic noise of standard deviation ``std``.
+    Random numbers come from ``rng`` (a NumPy Generator), else from minigan's seeded generator.
+    """
+    return _mixture(ring8_modes(radius), n, std, rng, "ring8")
+
+
+def grid25(n, std=0.05, rng=None):
+    """n samples, float32 (n, 2), from 25 Gaussians on a 5 x 5 grid (see `grid25_modes`).
+
+    Each sample picks a mode uniformly, then adds isotropic noise of standard deviation ``std``.
+    Random numbers come from ``rng`` (a NumPy Generator), else from minigan's seeded generator.
+    """
+    return _mixture(grid25_modes(), n, std, rng, "grid25")
+
+
+def _mixture(modes, n, std, rng, name):
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{name}: n={n!r}, expected a non-negative integer")
+    if std < 0:
+        raise ValueError(f"{name}: std={std!r}, expected >= 0")
+    rng = generator() if rng is None else rng  # looked up now: manual_seed replaces the generator
+    which = rng.integers(len(modes), size=n)
+    return (modes[which] + std * rng.standard_normal((n, 2))).astype(np.float32)

@@ -1,0 +1,173 @@
+"""The articles' GANs, built by name: `build("dcgan")` -> `GAN(generator, discriminator, ...)`.
+
+| name     | from        | data            | generator -> discriminator                                   |
+| -------- | ----------- | --------------- | ------------------------------------------------------------ |
+| mlp      | article 003 | MNIST in [0, 1] | 100-128-784 MLP, sigmoid -> 784-128-1 MLP                    |
+| atgan    | article 000 | MNIST in [-1,1] | 100-1024-1024-784 MLP, tanh -> five 5x5 stride-2 convs       |
+| dcgan    | DCGAN       | MNIST in [-1,1] | Linear -> BN -> 2 transposed convs -> 2 convs -> Linear      |
+| dcgan32  | article 001 | 32x32, 1 or 3 ch| Dense 4x4x512 -> 4 'same' transposed convs -> 2 convs        |
+| cdcgan   | DCGAN + labels | MNIST        | dcgan with a label embedding in G and D                      |
+| toy      | -           | 2-D mixtures    | 2-D noise -> 3x128 ReLU MLP -> 2; critic 2 -> 3x128 -> 1     |
+
+Every discriminator returns one *logit* (or critic score) per sample, of shape (N,): the sigmoid
+the articles put at the end lives inside the losses, where it is numerically safe.
+"""
+from dataclasses import dataclass, field
+
+from .. import nn, ops
+
+
+@dataclass
+class GAN:
+    name: str
+    generator: nn.Module
+    discriminator: nn.Module
+    z_dim: int
+    sample_shape: tuple  # one sample's shape: (1, 28, 28), (2,), ...
+    data: str  # "mnist", "mnist32" or "2d"
+    scale: str = "tanh"  # the generator's output range: "tanh" [-1, 1] or "unit" [0, 1]
+    conditional: bool = False
+    num_classes: int = 10
+    notes: list = field(default_factory=list)
+
+
+class Logit(nn.Module):
+    """Ends a discriminator: (N, 1) -> (N,)."""
+
+    def forward(self, x):
+        return x.reshape(x.shape[0])
+
+
+def mlp():
+    """Article 003: G 100 -> 128 ReLU -> 784 sigmoid; D 784 -> 128 ReLU -> 1."""
+    g = nn.Sequential(nn.Linear(100, 128), nn.ReLU(), nn.Linear(128, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
+    d = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 1), Logit())
+    return GAN("mlp", g, d, 100, (1, 28, 28), "mnist", scale="unit",
+               notes=["article 003: the sigmoid output matches MNIST scaled to [0, 1]"])
+
+
+def atgan():
+    """Article 000: G 100 -> 1024 -> 1024 -> 784, LeakyReLU, tanh; D five 5x5 stride-2 convs (32..512) -> logit.
+
+    The article applies tanh twice (``tf.tanh(tf.tanh(x))``), which confines pixels to
+    (-0.76, 0.76) so that black and white can never be produced; it also says tanh maps into
+    [0, 1] (it maps into [-1, 1]). Here: one tanh, data in [-1, 1]. Keras's 'same' padding with
+    stride 2 becomes padding 2, which gives the same sizes: 28 -> 14 -> 7 -> 4 -> 2 -> 1.
+    """
+    g = nn.Sequential(nn.Linear(100, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 1024), nn.LeakyReLU(0.2),
+                      nn.Linear(1024, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
+    layers, channels = [], [1, 32, 64, 128, 256, 512]
+    for c_in, c_out in zip(channels[:-1], channels[1:]):
+        layers += [nn.Conv2d(c_in, c_out, 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
+    d = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 1), Logit())
+    return GAN("atgan", g, d, 100, (1, 28, 28), "mnist", notes=["article 000: one tanh, not two"])
+
+
+def _dcgan_generator(z_in):
+    return nn.Sequential(
+        nn.Linear(z_in, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
+
+
+def _dcgan_discriminator(c_in):
+    return nn.Sequential(
+        nn.Conv2d(c_in, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1), Logit())
+
+
+def dcgan():
+    """DCGAN for 28x28 MNIST: G z -> Linear(6272) -> BN -> ReLU -> ConvT 128->64 -> BN -> ReLU -> ConvT 64->1 -> tanh;
+    D Conv 1->64 -> LeakyReLU(0.2) -> Conv 64->128 -> LeakyReLU(0.2) -> Linear(6272 -> 1), all k4 s2 p1.
+
+    D has no BatchNorm, so it is also a valid WGAN-GP critic (the penalty is per sample, and
+    BatchNorm would couple the samples of a batch).
+    """
+    gan = GAN("dcgan", _dcgan_generator(100), _dcgan_discriminator(1), 100, (1, 28, 28), "mnist")
+    nn.init.dcgan_init_(gan.generator)
+    nn.init.dcgan_init_(gan.discriminator)
+    return gan
+
+
+def dcgan32(channels=1):
+    """Article 001's generator and discriminator, layer for layer, for 32x32 images.
+
+    G: Dense 4*4*512 (no bias) -> BN -> LeakyReLU -> ConvT 256 (5x5, stride 1) -> BN -> LeakyReLU
+    -> ConvT 128, 64 (5x5, stride 2) each with BN and LeakyReLU -> ConvT C (5x5, stride 2) -> tanh,
+    every ConvT with Keras's padding='same' and no bias. D: Conv 64 and 128 (5x5, stride 2, 'same')
+    each followed by LeakyReLU and Dropout(0.3) -> Flatten -> Dense 1. Keras's LeakyReLU slope is 0.3.
+    """
+    def up(c_in, c_out, stride):
+        return [nn.ConvTranspose2d(c_in, c_out, 5, stride=stride, padding="same", bias=False)]
+
+    g = nn.Sequential(
+        nn.Linear(100, 4 * 4 * 512, bias=False), nn.BatchNorm1d(4 * 4 * 512), nn.LeakyReLU(0.3),
+        nn.Unflatten(1, (512, 4, 4)),
+        *up(512, 256, 1), nn.BatchNorm2d(256), nn.LeakyReLU(0.3),
+        *up(256, 128, 2), nn.BatchNorm2d(128), nn.LeakyReLU(0.3),
+        *up(128, 64, 2), nn.BatchNorm2d(64), nn.LeakyReLU(0.3),
+        *up(64, channels, 2), nn.Tanh())
+    d = nn.Sequential(
+        nn.Conv2d(channels, 64, 5, stride=2, padding=2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
+        nn.Conv2d(64, 128, 5, stride=2, padding=2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
+        nn.Flatten(), nn.Linear(128 * 8 * 8, 1), Logit())
+    return GAN("dcgan32", g, d, 100, (channels, 32, 32), "mnist32",
+               notes=["article 001: its zero tensors concatenated onto noise and images are left out"])
+
+
+class ConditionalGenerator(nn.Module):
+    """G(z, y): the class label's embedding is concatenated to the noise."""
+
+    def __init__(self, z_dim=100, num_classes=10, embed_dim=10):
+        super().__init__()
+        self.embed = nn.Embedding(num_classes, embed_dim)
+        self.net = _dcgan_generator(z_dim + embed_dim)
+
+    def forward(self, z, labels):
+        return self.net(ops.cat([z, self.embed(labels)], 1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """D(x, y): the label's embedding becomes a second image channel, so every filter sees it."""
+
+    def __init__(self, num_classes=10, size=28):
+        super().__init__()
+        self.size = size
+        self.embed = nn.Embedding(num_classes, size * size)
+        self.net = _dcgan_discriminator(2)
+
+    def forward(self, x, labels):
+        label_map = self.embed(labels).reshape(x.shape[0], 1, self.size, self.size)
+        return self.net(ops.cat([x, label_map], 1))
+
+
+def cdcgan():
+    """Class-conditional DCGAN (Mirza & Osindero, 2014): ask it for a 7 and get a 7."""
+    gan = GAN("cdcgan", ConditionalGenerator(), ConditionalDiscriminator(), 100, (1, 28, 28), "mnist", conditional=True)
+    nn.init.dcgan_init_(gan.generator)
+    nn.init.dcgan_init_(gan.discriminator)
+    return gan
+
+
+def toy(z_dim=2, hidden=128):
+    """MLPs for 2-D mixtures (ring8, grid25): 3 hidden layers of ReLUs in G and D."""
+    def mlp_(n_in, n_out):
+        return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                             nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+
+    return GAN("toy", mlp_(z_dim, 2), nn.Sequential(mlp_(2, 1), Logit()), z_dim, (2,), "2d", scale="none")
+
+
+MODELS = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32, "cdcgan": cdcgan, "toy": toy}
+
+
+def build(name):
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[name]()
+
+
+def describe():
+    """One line per model: its name and the first line of its docstring."""
+    return {name: fn.__doc__.strip().splitlines()[0] for name, fn in MODELS.items()}

@@ -1,0 +1,330 @@
+"""Training a GAN: alternating discriminator and generator updates, with everything a long run needs.
+
+One *step* is one generator update, preceded by ``n_critic`` discriminator updates (1 for the
+cross-entropy losses, 5 for the Wasserstein ones). A run directory collects:
+
+    config.json     the configuration, defaults filled in
+    losses.csv      one row per step: the losses, written as exact decimals
+    samples_*.png   the generator's output on fixed noise, every ``sample_every`` steps
+    losses.png      the loss curves
+    last.npz        the newest checkpoint: models, optimizers, step, data position, RNG state
+
+Runs are deterministic on the CPU (same seed, same losses, bit for bit), and ``resume=True``
+continues from ``last.npz`` to exactly the losses of an uninterrupted run. A NaN or inf loss
+stops the run with a message; Ctrl-C saves a checkpoint at the end of the current step.
+"""
+import csv
+import dataclasses
+import json
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+from .. import checkpoint, data, optim, random
+from ..autograd import grad, no_grad
+from ..creation import randn, tensor
+from ..data import DataLoader
+from . import losses as L
+from .models import build
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    model: str = "dcgan"
+    loss: str = "ns"
+    data: str = "mnist"
+    data_dir: str = None  # a folder of IDX files instead of the bundled MNIST
+    out: str = "runs/dcgan"
+    epochs: float = 1.0
+    steps: int = None  # generator updates; overrides epochs
+    batch_size: int = 64
+    lr: float = None  # None: the loss's default (below)
+    betas: tuple = None
+    n_critic: int = None
+    gp_lambda: float = 10.0
+    r1_gamma: float = 10.0
+    clip_value: float = 0.01
+    seed: int = 0
+    sample_every: int = 200
+    checkpoint_every: int = 500
+    progress: bool = True
+
+
+# Per loss: D's loss, G's loss, and the defaults its paper trains with.
+#   d(critic, real, fake, cfg), g(critic, real, fake, cfg); critic = D with the labels bound.
+LOSSES = {
+    "minimax": (lambda D, x, f, c: L.discriminator_loss(D(x), D(f)),
+                lambda D, x, f, c: L.generator_loss_saturating(D(f)), {}),
+    "ns": (lambda D, x, f, c: L.discriminator_loss(D(x), D(f)),
+           lambda D, x, f, c: L.generator_loss_nonsaturating(D(f)), {}),
+    "ns-r1": (lambda D, x, f, c: L.discriminator_loss(D(x), D(f)) + L.r1_penalty(D, x, c.r1_gamma),
+              lambda D, x, f, c: L.generator_loss_nonsaturating(D(f)), {}),
+    "wgan": (lambda D, x, f, c: L.wasserstein_critic_loss(D(x), D(f)),
+             lambda D, x, f, c: L.wasserstein_generator_loss(D(f)),
+             {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5, "clip": True}),
+    "wgan-gp": (lambda D, x, f, c: L.wasserstein_critic_loss(D(x), D(f)) + L.gradient_penalty(D, x, f, c.gp_lambda),
+                lambda D, x, f, c: L.wasserstein_generator_loss(D(f)),
+                {"lr": 1e-4, "betas": (0.5, 0.9), "n_critic": 5}),
+    "hinge": (lambda D, x, f, c: L.hinge_discriminator_loss(D(x), D(f)),
+              lambda D, x, f, c: L.hinge_generator_loss(D(f)), {}),
+    "article001": (lambda D, x, f, c: L.article001_discriminator_loss(D, x, f, lambda4=c.gp_lambda),
+                   lambda D, x, f, c: L.article001_generator_loss(D, x, f), {}),
+}
+DEFAULTS = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1, "clip": False}
+
+
+def loss_defaults(name):
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    return {**DEFAULTS, **LOSSES[name][2]}
+
+
+def load_data(cfg, gan):
+    """The training set as arrays: images (N, C, H, W) and labels, or 2-D points."""
+    if gan.data == "2d":
+        if cfg.data not in ("ring8", "grid25"):
+            raise ValueError(f"model {gan.name} trains on 2-D data (ring8, grid25), not {cfg.data!r}")
+        points = getattr(data, cfg.data)(100_000, rng=np.random.default_rng(cfg.seed))
+        return points, np.zeros(len(points), dtype=np.int64)
+    if cfg.data not in ("mnist", "idx"):
+        raise ValueError(f"model {gan.name} trains on images (--data mnist, or --data-dir), not {cfg.data!r}")
+    return data.mnist("train", scale=gan.scale, pad_to=32 if gan.data == "mnist32" else None, data_dir=cfg.data_dir)
+
+
+class Trainer:
+    def __init__(self, config, resume=False):
+        self.cfg = cfg = dataclasses.replace(config)
+        defaults = loss_defaults(cfg.loss)
+        cfg.lr = cfg.lr if cfg.lr is not None else defaults["lr"]
+        cfg.betas = tuple(cfg.betas if cfg.betas is not None else defaults["betas"])
+        cfg.n_critic = cfg.n_critic if cfg.n_critic is not None else defaults["n_critic"]
+        self.clip = defaults["clip"]
+        self.d_loss, self.g_loss, _ = LOSSES[cfg.loss]
+
+        random.manual_seed(cfg.seed)
+        self.gan = build(cfg.model)
+        self.G, self.D = self.gan.generator, self.gan.discriminator
+        self.images, self.labels = load_data(cfg, self.gan)
+        self.loader = DataLoader(self.images, self.labels, batch_size=cfg.batch_size, seed=cfg.seed)
+        self.batches_per_epoch = len(self.loader)
+        self.total_steps = cfg.steps if cfg.steps is not None else max(1, math.ceil(cfg.epochs * self.batches_per_epoch / cfg.n_critic))
+        make = (lambda p: optim.RMSprop(p, lr=cfg.lr)) if defaults["optimizer"] == "rmsprop" else \
+            (lambda p: optim.Adam(p, lr=cfg.lr, betas=cfg.betas))
+        self.opt_g, self.opt_d = make(self.G.parameters()), make(self.D.parameters())
+        # Fixed noise, from its own generator: the sample grids show one and the same z all along.
+        fixed = np.random.default_rng(cfg.seed + 1)
+        n = 100 if self.gan.conditional else (2500 if self.gan.data == "2d" else 64)
+        self.fixed_z = tensor(fixed.standard_normal((n, self.gan.z_dim)).astype(np.float32))
+        self.fixed_labels = tensor(np.arange(n) // 10 % 10) if self.gan.conditional else None
+        self.step, self.epoch, self.batch = 0, 0, 0
+        self.history = []
+        os.makedirs(cfg.out, exist_ok=True)
+        self.checkpoint_path = os.path.join(cfg.out, "last.npz")
+        if resume:
+            self.load(self.checkpoint_path)
+
+    # --- data ---------------------------------------------------------------------------
+    def next_batch(self):
+        """The next real batch. The loader's order for an epoch depends on (seed, epoch) alone, so a
+        resumed run, which knows (epoch, batch), continues exactly where the first one stopped."""
+        if self.batch == self.batches_per_epoch:
+            self.epoch, self.batch = self.epoch + 1, 0
+        if getattr(self, "_order_epoch", None) != self.epoch:
+            self._order, self._order_epoch = self.loader.order(self.epoch), self.epoch
+        rows = self._order[self.batch * self.cfg.batch_size:(self.batch + 1) * self.cfg.batch_size]
+        self.batch += 1
+        return tensor(self.images[rows]), tensor(self.labels[rows])
+
+    # --- one step -----------------------------------------------------------------------
+    def critic(self, labels):
+        return (lambda x: self.D(x, labels)) if self.gan.conditional else self.D
+
+    def generate(self, z, labels):
+        return self.G(z, labels) if self.gan.conditional else self.G(z)
+
+    def train_step(self):
+        cfg = self.cfg
+        for _ in range(cfg.n_critic):
+            real, labels = self.next_batch()
+            z = randn(cfg.batch_size, self.gan.z_dim)
+            with no_grad():  # D's step needs no graph through G
+                fake = self.generate(z, labels)
+            loss_d = self.d_loss(self.critic(labels), real, fake, cfg)
+            self._update(self.opt_d, loss_d, self.D)
+            if self.clip:
+                L.clip_weights_(self.D.parameters(), cfg.clip_value)
+        z = randn(cfg.batch_size, self.gan.z_dim)
+        loss_g = self.g_loss(self.critic(labels), real, self.generate(z, labels), cfg)
+        self._update(self.opt_g, loss_g, self.G)
+        self.step += 1
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+
+    @staticmethod
+    def _update(optimizer, loss, module):
+        """Gradients of ``loss`` for ``module``'s parameters only: the other network's weight
+        gradients are never computed (``grad`` prunes them), then one optimizer step."""
+        params = list(module.parameters())
+        for p, g in zip(params, grad(loss, params, allow_unused=True)):
+            p.grad = g
+        optimizer.step()
+
+    # --- the run ------------------------------------------------------------------------
+    def train(self):
+        """Train to ``total_steps``; returns "done" or "interrupted". Raises TrainingDiverged on NaN."""
+        cfg = self.cfg
+        with open(os.path.join(cfg.out, "config.json"), "w") as f:
+            json.dump(dataclasses.asdict(cfg), f, indent=2)
+        log = self._open_log()
+        interrupted = []
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if _main_thread() else None
+        progress = Progress(self.total_steps, self.step, enabled=cfg.progress)
+        try:
+            while self.step < self.total_steps and not interrupted:
+                row = self.train_step()
+                bad = [k for k, v in row.items() if not math.isfinite(v)]
+                if bad:
+                    raise TrainingDiverged(f"training stopped at step {self.step}: {bad[0]} is {row[bad[0]]}; "
+                                           f"the last good checkpoint is {self.checkpoint_path} (step "
+                                           f"{self._checkpoint_step()})")
+                self.history.append((self.step, row["loss_d"], row["loss_g"]))
+                log.writerow([self.step, self.epoch, repr(row["loss_d"]), repr(row["loss_g"])])
+                progress.update(self.step, row)
+                if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
+                    self.save_samples()
+                if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                    self.save(self.checkpoint_path)
+            if interrupted:
+                self.save(self.checkpoint_path)
+        finally:
+            progress.close()
+            self._log_file.close()
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            if self.history:
+                self.save_loss_curves()
+        return "interrupted" if interrupted else "done"
+
+    def _open_log(self):
+        """losses.csv, cut back to the checkpoint's step when resuming (rows after it are redone)."""
+        path = os.path.join(self.cfg.out, "losses.csv")
+        rows = []
+        if self.step and os.path.exists(path):
+            with open(path) as f:
+                rows = [r for r in csv.reader(f)][1:]
+            rows = [r for r in rows if int(r[0]) <= self.step]
+        self._log_file = open(path, "w", newline="", buffering=1)
+        log = csv.writer(self._log_file)
+        log.writerow(["step", "epoch", "loss_d", "loss_g"])
+        log.writerows(rows)
+        self.history = [(int(r[0]), float(r[2]), float(r[3])) for r in rows]
+        return log
+
+    # --- pictures -----------------------------------------------------------------------
+    def sample(self, z, labels=None):
+        was_training = self.G.training
+        self.G.eval()
+        with no_grad():
+            out = self.generate(z, labels).numpy()
+        self.G.train(was_training)
+        return out
+
+    def save_samples(self):
+        from .. import plotting
+
+        samples = self.sample(self.fixed_z, self.fixed_labels)
+        title = f"{self.cfg.model} / {self.cfg.loss}, step {self.step}"
+        for name in (f"samples_{self.step:06d}.png", "samples.png"):
+            path = os.path.join(self.cfg.out, name)
+            if self.gan.data == "2d":
+                modes = getattr(data, f"{self.cfg.data}_modes")()
+                plotting.save_points(samples, path, modes=modes, real=self.images[:2500], title=title,
+                                     limit=1.6 if self.cfg.data == "ring8" else 5.5)
+            else:
+                plotting.save_image_grid(samples, path, title=title,
+                                         value_range=(0.0, 1.0) if self.gan.scale == "unit" else (-1.0, 1.0))
+
+    def save_loss_curves(self):
+        from .. import plotting
+
+        steps, d, g = zip(*self.history)
+        plotting.save_loss_curves(steps, {"discriminator": d, "generator": g}, os.path.join(self.cfg.out, "losses.png"),
+                                  title=f"{self.cfg.model} / {self.cfg.loss}")
+
+    # --- checkpoints --------------------------------------------------------------------
+    def state(self):
+        return {
+            "config": dataclasses.asdict(self.cfg),
+            "step": self.step, "epoch": self.epoch, "batch": self.batch,
+            "rng": json.dumps(random.get_rng_state()),
+            "generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+        }
+
+    def save(self, path):
+        checkpoint.save(path, self.state())
+
+    def load(self, path):
+        state = checkpoint.load(path)
+        for key in ("model", "loss"):
+            if state["config"][key] != getattr(self.cfg, key):
+                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {state['config'][key]!r}, "
+                                                 f"not {getattr(self.cfg, key)!r}")
+        try:
+            self.G.load_state_dict(state["generator"])
+            self.D.load_state_dict(state["discriminator"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        except (KeyError, ValueError, RuntimeError) as error:
+            raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
+        self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
+        random.set_rng_state(json.loads(state["rng"]))
+
+    def _checkpoint_step(self):
+        try:
+            return int(checkpoint.load(self.checkpoint_path)["step"])
+        except checkpoint.CheckpointError:
+            return "none yet"
+
+
+def _main_thread():
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+class Progress:
+    """A one-line progress bar on a terminal; a line every 5% when the output is a log file."""
+
+    def __init__(self, total, start, enabled=True):
+        self.total, self.start, self.enabled = total, start, enabled
+        self.t0, self.tty = time.perf_counter(), sys.stderr.isatty()
+        self.last_line = -1
+
+    def update(self, step, losses):
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.t0
+        rate = (step - self.start) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - step) / rate if rate > 0 else 0.0
+        filled = int(30 * step / self.total)
+        text = (f"[{'#' * filled}{'.' * (30 - filled)}] step {step}/{self.total} | "
+                + " ".join(f"{k.split('_')[1].upper()} {v:.4f}" for k, v in losses.items())
+                + f" | {rate:.1f} steps/s | ETA {int(eta // 60)}:{int(eta % 60):02d}")
+        if self.tty:
+            sys.stderr.write("\r" + text)
+        elif step * 20 // self.total != self.last_line or step == self.total:
+            self.last_line = step * 20 // self.total
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.enabled and self.tty:
+            sys.stderr.write("\n")

@@ -1,0 +1,23 @@
+"""Dropout (随机失活): a regulariser that is only active in training mode."""
+from . import functional as F
+from .module import Module
+
+
+class Dropout(Module):
+    r"""In training, zero each element with probability ``p`` and scale the rest by $1/(1 - p)$,
+    so the expected output equals the input; in evaluation (``model.eval()``), the identity.
+
+    ``inplace`` is accepted for PyTorch compatibility; minigan computes out of place (same values).
+    """
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"

@@ -1,0 +1,135 @@
+"""The Optimizer base class: parameter groups, per-parameter state, zero_grad, step and checkpoints.
+
+An optimizer holds ``param_groups``, a list of dicts, each with its ``params`` and its own
+hyperparameters (``lr``, ...; missing ones are filled from the defaults), and ``state``, a dict
+from each parameter to what its update rule remembers (a step count, moving averages).
+A subclass writes only ``_update``, the rule for one parameter.
+"""
+import numbers
+from collections import defaultdict
+
+from .. import backend
+from ..autograd import enable_grad, no_grad
+from ..nn.module import clear_grads
+from ..tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError("params given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got a Tensor; pass model.parameters() or [tensor]")
+        self.defaults = defaults
+        self.state = defaultdict(dict)  # keyed by the parameter itself (Tensors hash by identity)
+        self.param_groups = []
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyperparameters (e.g. a smaller ``lr``)."""
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for param in group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError(f"can't optimize a non-leaf Tensor (shape {param.shape}): it is computed "
+                                 "from others, so an update to it would be overwritten")
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in group["params"]}) != len(group["params"]) or any(id(p) in taken for p in group["params"]):
+            raise ValueError("some parameters appear more than once in the optimizer's parameter groups")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients of every parameter: None (the default), or zeros."""
+        clear_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient, in place, outside the graph.
+
+        ``closure``, if given, is called first (with grad mode on) to recompute the loss and the
+        gradients; its result is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        self._update(param, param.grad.data, self.state[param], group)
+        return loss
+
+    def _update(self, param, grad, state, group):
+        """Change ``param.data`` in place, given its gradient array, its state dict and its group."""
+        raise NotImplementedError
+
+    def state_dict(self):
+        """The optimizer's state in PyTorch's layout, each parameter replaced by its index::
+
+            {"state": {0: {"step": 5, "exp_avg": array, "exp_avg_sq": array}, 1: {...}, ...},
+             "param_groups": [{"lr": 0.001, "betas": (0.9, 0.999), ..., "params": [0, 1, ...]}, ...]}
+
+        Indices count the parameters of all groups in order; a parameter that has not been
+        updated yet has no entry. State arrays are copies, on the parameters' device; everything
+        else is an int, a float, a bool, None or a tuple of floats: all JSON-able.
+        """
+        index = {}
+        param_groups = []
+        for group in self.param_groups:
+            saved = {name: value for name, value in group.items() if name != "params"}
+            saved["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            param_groups.append(saved)
+        state = {index[id(param)]: {name: value if isinstance(value, numbers.Number) else value.copy()
+                                    for name, value in values.items()}
+                 for param, values in self.state.items() if values}
+        return {"state": state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore a ``state_dict()`` into an optimizer built over the same parameters, in the same order.
+
+        Hyperparameters are taken from the saved groups; state arrays move to each parameter's
+        device and dtype. Keys may be strings ("0") and scalars 0-d arrays, as after a round
+        trip through JSON or .npz.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, this optimizer has "
+                             f"{len(self.param_groups)}")
+        params = {}
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"loaded state dict's parameter group {i} has {len(saved['params'])} parameters, "
+                                 f"this optimizer's has {len(group['params'])}")
+            params.update(zip((int(k) for k in saved["params"]), group["params"]))
+        state = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            if int(key) not in params:
+                raise ValueError(f"loaded state dict has state for parameter {key}, which none of its groups lists")
+            param = params[int(key)]
+            for name, value in values.items():
+                if getattr(value, "ndim", 0) == 0:  # a number (or a 0-d array from .npz)
+                    state[param][name] = value.item() if hasattr(value, "item") else value
+                elif tuple(value.shape) != param.shape:
+                    raise ValueError(f"loaded optimizer state '{name}' of parameter {key} has shape "
+                                     f"{tuple(value.shape)}, but the parameter has shape {param.shape}")
+                else:
+                    state[param][name] = backend.to_device(value, param.device).astype(param.dtype)
+        for saved, group in zip(saved_groups, self.param_groups):
+            group.update({name: tuple(v) if isinstance(v, list) else v  # JSON turns tuples into lists
+                          for name, v in saved.items() if name != "params"})
+        self.state = state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {name}: {group[name]}" for name in sorted(group) if name != "params"]
+        return "\n".join(lines + [")"])

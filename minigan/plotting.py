@@ -1,0 +1,76 @@
+"""Pictures people would rather see than read: sample grids, loss curves, 2-D samples over their modes.
+
+matplotlib is imported here only, inside each function, and always with the headless Agg backend.
+"""
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def image_grid(images, nrow=None, value_range=(-1.0, 1.0)):
+    """Tile (N, C, H, W) images into one (rows*H, cols*W[, C]) array in [0, 1], with 2-pixel gaps."""
+    images = np.asarray(images, dtype=np.float32)
+    n, c, h, w = images.shape
+    lo, hi = value_range
+    images = np.clip((images - lo) / (hi - lo), 0, 1)
+    cols = nrow or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    grid = np.ones((rows * (h + 2) + 2, cols * (w + 2) + 2, c), dtype=np.float32)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + k * (w + 2):2 + k * (w + 2) + w] = images[i].transpose(1, 2, 0)
+    return grid[..., 0] if c == 1 else grid
+
+
+def save_image_grid(images, path, title=None, value_range=(-1.0, 1.0)):
+    plt = _pyplot()
+    grid = image_grid(images, value_range=value_range)
+    fig = plt.figure(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + (0.4 if title else 0)))
+    plt.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+    plt.axis("off")
+    if title:
+        plt.title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save_loss_curves(steps, curves, path, title="losses"):
+    """One line per named curve (``curves``: name -> values), against the training step."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, values in curves.items():
+        ax.plot(steps, values, label=name, linewidth=1)
+    ax.set(xlabel="generator step", title=title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save_points(samples, path, modes=None, real=None, title=None, limit=None):
+    """2-D samples as a scatter (with the real data and the mode centres, when given)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=2, c="#bbbbbb", label="real")
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="#1f77b4", label="generated")
+    if modes is not None:
+        ax.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", c="red", label="modes")
+    if limit:
+        ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

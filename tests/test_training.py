@@ -1,0 +1,164 @@
+"""GAN training end to end: the run directory, exact resume, the NaN guard, checkpoints, the CLI."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import checkpoint
+from minigan.gan.training import TrainConfig, Trainer, TrainingDiverged
+
+
+def toy_config(out, **kw):
+    base = dict(model="toy", loss="wgan-gp", data="ring8", out=str(out), steps=6, batch_size=32,
+                sample_every=3, checkpoint_every=3, progress=False)
+    return TrainConfig(**{**base, **kw})
+
+
+def read_losses(out):
+    with open(os.path.join(out, "losses.csv")) as f:
+        return list(csv.reader(f))
+
+
+def test_a_run_writes_its_directory(tmp_path):
+    Trainer(toy_config(tmp_path)).train()
+    for name in ("config.json", "losses.csv", "losses.png", "samples.png", "samples_000003.png", "samples_000006.png", "last.npz"):
+        assert (tmp_path / name).exists(), name
+    rows = read_losses(tmp_path)
+    assert rows[0] == ["step", "epoch", "loss_d", "loss_g"] and [r[0] for r in rows[1:]] == ["1", "2", "3", "4", "5", "6"]
+    assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 6
+
+
+def test_same_seed_same_losses_bit_for_bit(tmp_path):
+    Trainer(toy_config(tmp_path / "a", loss="ns")).train()
+    Trainer(toy_config(tmp_path / "b", loss="ns")).train()
+    assert read_losses(tmp_path / "a") == read_losses(tmp_path / "b")
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "ns", "wgan"])
+def test_an_interrupted_and_resumed_run_gives_the_same_losses(tmp_path, loss):
+    Trainer(toy_config(tmp_path / "whole", loss=loss, steps=6)).train()
+    Trainer(toy_config(tmp_path / "parts", loss=loss, steps=3)).train()
+    Trainer(toy_config(tmp_path / "parts", loss=loss, steps=6), resume=True).train()
+    assert read_losses(tmp_path / "parts") == read_losses(tmp_path / "whole")
+
+
+def test_resume_on_images_with_batchnorm_matches(tmp_path):
+    """DCGAN: BatchNorm running statistics, Adam state and the data order all survive a resume."""
+    kw = dict(model="dcgan", loss="ns", data="mnist", batch_size=16, checkpoint_every=2, sample_every=100)
+    Trainer(toy_config(tmp_path / "whole", steps=4, **kw)).train()
+    Trainer(toy_config(tmp_path / "parts", steps=2, **kw)).train()
+    Trainer(toy_config(tmp_path / "parts", steps=4, **kw), resume=True).train()
+    assert read_losses(tmp_path / "parts") == read_losses(tmp_path / "whole")
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, steps=10, checkpoint_every=2))
+    original = trainer.g_loss
+
+    def poisoned(D, x, f, c):
+        loss = original(D, x, f, c)
+        return loss * float("nan") if trainer.step == 4 else loss  # the 5th step goes bad
+
+    trainer.g_loss = poisoned
+    with pytest.raises(TrainingDiverged, match="step 5: loss_g is nan.*last.npz \\(step 4\\)"):
+        trainer.train()
+    assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 4
+    assert [r[0] for r in read_losses(tmp_path)[1:]] == ["1", "2", "3", "4"]
+    Trainer(toy_config(tmp_path, steps=6), resume=True).train()  # the kept checkpoint resumes
+
+
+def test_checkpoints_are_atomic_and_load_without_pickle(tmp_path):
+    path = str(tmp_path / "c.npz")
+    tree = {"w": np.arange(3.0), "nested": {"t": mg.ones(2), "n": 3, "s": "x", "l": [1.5, None, np.zeros(1)]}}
+    checkpoint.save(path, tree)
+    back = checkpoint.load(path)
+    assert back["nested"]["n"] == 3 and back["nested"]["s"] == "x" and back["nested"]["l"][1] is None
+    np.testing.assert_array_equal(back["w"], np.arange(3.0))
+    assert sorted(os.listdir(tmp_path)) == ["c.npz"]  # no temporary file left behind
+    with np.load(path, allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+
+
+def test_a_damaged_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "last.npz"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(checkpoint.CheckpointError, match="damaged"):
+        checkpoint.load(str(path))
+    with pytest.raises(checkpoint.CheckpointError, match="does not exist"):
+        checkpoint.load(str(tmp_path / "missing.npz"))
+
+
+def test_a_checkpoint_of_another_model_is_refused(tmp_path):
+    Trainer(toy_config(tmp_path, steps=1)).train()
+    with pytest.raises(checkpoint.CheckpointError, match="is for model 'toy'"):
+        Trainer(toy_config(tmp_path, model="dcgan", data="mnist"), resume=True)
+
+
+def run_cli(*args, cwd=None, **kw):
+    return subprocess.run([sys.executable, "-m", "minigan", *args], capture_output=True, text=True, cwd=cwd, **kw)
+
+
+def test_cli_train_sample_and_models(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--model", "toy", "--data", "grid25", "--loss", "ns-r1", "--steps", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Done" in result.stdout and (out / "last.npz").exists()
+    result = run_cli("sample", "--checkpoint", str(out / "last.npz"), "--n", "100", "--out", str(tmp_path / "s.png"))
+    assert result.returncode == 0 and (tmp_path / "s.png").exists(), result.stderr
+    result = run_cli("models")
+    assert result.returncode == 0 and "dcgan" in result.stdout and "cdcgan" in result.stdout
+    for command in ("train", "sample", "models"):
+        assert run_cli(command, "--help").returncode == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--model", "nope", "--steps", "1"], "unknown model 'nope'"),
+    (["train", "--loss", "nope", "--steps", "1"], "unknown loss 'nope'"),
+    (["train", "--steps", "0"], "--steps must be at least 1"),
+    (["train", "--steps", "x"], "invalid int value"),
+    (["train", "--resume", "--out", "no-such-run"], "does not exist"),
+    (["train", "--data-dir", "no-such-dir"], "is not a directory"),
+    (["sample", "--checkpoint", "no-such.npz"], "does not exist"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_cli_errors_are_one_line_and_status_2(tmp_path, args, message):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_cli_refuses_a_damaged_checkpoint_in_one_line(tmp_path):
+    (tmp_path / "last.npz").write_bytes(b"\x00" * 100)
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"))
+    assert result.returncode == 2 and "damaged" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = run_cli("train", "--model", "toy", "--resume", "--out", str(tmp_path))
+    assert result.returncode == 2 and "damaged" in result.stderr
+
+
+def test_cli_label_needs_a_conditional_model(tmp_path):
+    assert run_cli("train", "--model", "toy", "--steps", "1", "--out", str(tmp_path)).returncode == 0
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "7")
+    assert result.returncode == 2 and "conditional" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery")
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "minigan", "train", "--model", "toy", "--steps", "100000",
+                                "--checkpoint-every", "100000", "--sample-every", "100000", "--out", str(out), "--no-progress"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not ((out / "losses.csv").exists() and len(read_losses(out)) > 3):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Interrupted; saved" in stdout
+    step = checkpoint.load(str(out / "last.npz"))["step"]
+    assert step >= 3 and int(read_losses(out)[-1][0]) == step
