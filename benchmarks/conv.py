@@ -3,11 +3,12 @@
 Each workload is timed forward only and forward+backward (gradients for input and weight), in
 float32, as the median of several runs after a warm-up. Two yardsticks in the same run:
 
-* PyTorch's CPU build with 2 threads, as a ratio minigan/torch (if torch imports);
+* PyTorch's CPU build with as many threads as BLAS (2 by default), as a ratio minigan/torch
+  (if torch imports);
 * NumPy's own float32 GEMM speed: a convolution here *is* a few GEMMs plus copies, so its
   GFLOP/s over the GEMM's GFLOP/s says how much time goes to the copies around them.
 
-    python benchmarks/conv.py [--repeats 20] [--json results.json]
+    python benchmarks/conv.py [--repeats 20] [--threads 2] [--json results.json]
 
 Some machines set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which can slow OpenBLAS down; unset them
 for the benchmark run only (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``).
@@ -49,12 +50,12 @@ def median_ms(fns, repeats, warmup=3):
 
 
 def conv_flops(kind, x_shape, w_shape):
-    """Multiply-adds x 2 of one forward pass: every input pixel (convT) or output pixel (conv2d)
-    meets every weight of its channel pair. The backward pass costs twice that (input + weight)."""
-    n, c, h, w = x_shape
+    """2 x the multiply-adds of one forward pass: each weight meets every output pixel (conv2d)
+    or every input pixel (conv_transpose2d). The backward pass costs twice that (input + weight)."""
+    n, _, h, w = x_shape
     if kind == "conv2d":
-        ho, wo = (h + 2 - 4) // 2 + 1, (w + 2 - 4) // 2 + 1
-        return 2 * n * ho * wo * int(np.prod(w_shape))
+        k, s, p = w_shape[2], CONV["stride"], CONV["padding"]
+        h, w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
     return 2 * n * h * w * int(np.prod(w_shape))
 
 
@@ -63,32 +64,16 @@ def gemm_gflops(repeats, n=1024):
     return 2 * n ** 3 / median_ms([lambda: a @ a], repeats)[0] / 1e6
 
 
-def minigan_runner(kind, x, w, backward):
-    fn = getattr(F, kind)
-    xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
-    seed = None
+def runner(lib, fn, x, w, backward):
+    """A closure that runs one forward (and backward) pass of ``fn`` with library ``lib``."""
+    xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+    seed = lib.ones_like(fn(xt, wt, **CONV))
 
     def run():
-        nonlocal seed
         y = fn(xt, wt, **CONV)
         if backward:
-            seed = seed if seed is not None else mg.ones_like(y)
             xt.grad = wt.grad = None
             y.backward(seed)
-
-    return run
-
-
-def torch_runner(torch, kind, x, w, backward):
-    fn = getattr(torch.nn.functional, kind)
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-
-    def run():
-        y = fn(xt, wt, **CONV)
-        if backward:
-            xt.grad = wt.grad = None
-            y.backward(torch.ones_like(y))
 
     return run
 
@@ -106,14 +91,21 @@ def blas_description():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch (default 2)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args()
     try:
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(args.threads)
     except ImportError:
         torch = None
+    try:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(args.threads, user_api="blas")
+    except ImportError:
+        pass
 
     rng = np.random.default_rng(0)
     gemm = gemm_gflops(args.repeats)
@@ -123,7 +115,9 @@ def main():
         w = rng.standard_normal(w_shape, dtype=np.float32) * 0.1
         flops = conv_flops(kind, x_shape, w_shape)
         for suffix, backward in (("fwd", False), ("fwdbwd", True)):
-            runners = [minigan_runner(kind, x, w, backward)] + ([torch_runner(torch, kind, x, w, backward)] if torch else [])
+            runners = [runner(mg, getattr(F, kind), x, w, backward)]
+            if torch:
+                runners.append(runner(torch, getattr(torch.nn.functional, kind), x, w, backward))
             ms, torch_ms = (median_ms(runners, args.repeats) + [None])[:2]
             results[f"{name}_{suffix}"] = {
                 "minigan_ms": round(ms, 3),
@@ -133,14 +127,15 @@ def main():
             }
 
     print(f"BLAS: {blas_description()}")
-    print(f"NumPy float32 GEMM (1024^3): {gemm:.0f} GFLOP/s" + (f"; torch {torch.__version__}, 2 threads" if torch else ""))
+    print(f"NumPy float32 GEMM (1024^3): {gemm:.0f} GFLOP/s" + (f"; torch {torch.__version__}, {args.threads} threads" if torch else ""))
     print(f"{'workload':38} {'minigan ms':>10} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'% GEMM':>7}")
     for name, r in results.items():
         torch_cols = f"{r['torch_ms']:9.2f} {r['ratio']:6.2f}" if torch else f"{'-':>9} {'-':>6}"
         print(f"{name:38} {r['minigan_ms']:10.2f} {torch_cols} {r['gflops']:8.1f} {100 * r['gflops'] / gemm:6.0f}%")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"workloads": results, "gemm_gflops": round(gemm, 1), "blas": blas_description()}, f, indent=2)
+            json.dump({"workloads": results, "gemm_gflops": round(gemm, 1), "blas": blas_description(),
+                       "threads": args.threads}, f, indent=2)
 
 
 if __name__ == "__main__":

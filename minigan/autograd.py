@@ -64,7 +64,8 @@ class Function:
         inputs = tuple(as_tensor(x) for x in inputs)
         y = self.forward(*(x.data for x in inputs))
         out = Tensor(np.asarray(y) if isinstance(y, np.generic) else y)  # NumPy reductions return scalars
-        if is_grad_enabled() and any(x.requires_grad for x in inputs):
+        # Only floating-point results are differentiable (a cast to int64 leaves the graph).
+        if is_grad_enabled() and any(x.requires_grad for x in inputs) and np.issubdtype(out.dtype, np.floating):
             out.requires_grad = True
             out.grad_fn = self
             self.inputs = inputs
@@ -90,6 +91,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     tensors, grad_tensors = _roots(tensors, grad_tensors)
     grads = _run(tensors, grad_tensors, None, retain_graph, create_graph)
     for leaf, g in grads.values():
+        if not create_graph:  # a writable array of its own: never a broadcast view, never shared
+            g = Tensor(g.xp.array(g.data))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 

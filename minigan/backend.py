@@ -39,13 +39,10 @@ def default_device():
     return check_device(os.environ.get("MINIGAN_DEVICE", "cpu"))
 
 
-def xp_for(device):
-    return _cupy() if check_device(device) == "cuda" else np
-
-
 def to_device(array, device):
     """Copy ``array`` to ``device`` (a no-op when it is already there)."""
-    if check_device(device) == device_of(array):
+    device = check_device(device)
+    if device == device_of(array):
         return array
     if device == "cpu":
         return array.get()

@@ -3,6 +3,7 @@
     minigan train --model dcgan --loss ns --data mnist --epochs 1 --out runs/dcgan
     minigan sample --checkpoint runs/dcgan/last.npz --n 64 --out grid.png
     minigan models
+    minigan eval --checkpoint runs/dcgan/last.npz --json metrics.json
 
 A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
 """
@@ -43,6 +44,7 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sample-every", type=int, default=200, help="write a sample grid every N steps (default: %(default)s)")
     train.add_argument("--checkpoint-every", type=int, default=500, help="write last.npz every N steps (default: %(default)s)")
+    train.add_argument("--eval-every", type=int, default=0, help="compute the eval metrics every N steps into metrics.csv (default: off)")
     train.add_argument("--resume", action="store_true", help="continue from the run directory's last.npz")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -54,6 +56,18 @@ def build_parser():
     sample.add_argument("--seed", type=int, default=0)
 
     commands.add_parser("models", help="list the models")
+
+    evaluate = commands.add_parser("eval", help="score a generator (or real data) with the shipped MNIST classifier or 2-D mode metrics")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a checkpoint written by minigan train")
+    source.add_argument("--real", choices=["test", "train", "noise"], help="score real images (test: the sanity anchor) or noise")
+    evaluate.add_argument("--n", type=int, default=10_000, help="number of samples (default: %(default)s)")
+    evaluate.add_argument("--json", default=None, help="also write the metrics to this JSON file")
+    evaluate.add_argument("--seed", type=int, default=0)
+
+    retrain = commands.add_parser("train-classifier", help="retrain the shipped MNIST classifier, deterministically")
+    retrain.add_argument("--out", default=None, help="where to write the weights (default: the file inside the package)")
+    retrain.add_argument("--seed", type=int, default=0)
 
     demo = commands.add_parser("demo", help="derivatives of any order, and a small network fitted by gradient descent")
     demo.add_argument("--out", default="demo.png", help="where to write the picture (default: %(default)s)")
@@ -68,10 +82,12 @@ def train(args):
     data = args.data or ("ring8" if args.model == "toy" else "mnist")
     if args.data_dir and not os.path.isdir(args.data_dir):
         raise UsageError(f"minigan train: --data-dir {args.data_dir} is not a directory")
-    for name in ("steps", "batch_size", "n_critic", "sample_every", "checkpoint_every"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise UsageError(f"minigan train: --{name.replace('_', '-')} must be at least 1, got {value}")
+    for name in ("steps", "batch_size", "n_critic", "sample_every", "checkpoint_every", "eval_every"):
+        value, least = getattr(args, name), 0 if name == "eval_every" else 1
+        if value is not None and value < least:
+            raise UsageError(f"minigan train: --{name.replace('_', '-')} must be at least {least}, got {value}")
+    if not 0 < args.epochs < float("inf"):
+        raise UsageError(f"minigan train: --epochs must be a positive number, got {args.epochs}")
     out = args.out or os.path.join("runs", args.model)
     if args.resume and not os.path.exists(os.path.join(out, "last.npz")):
         raise UsageError(f"minigan train: --resume, but {os.path.join(out, 'last.npz')} does not exist")
@@ -79,7 +95,7 @@ def train(args):
                          out=out, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                          n_critic=args.n_critic, gp_lambda=args.gp_lambda, r1_gamma=args.r1_gamma, seed=args.seed,
                          sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
-                         progress=not args.no_progress)
+                         eval_every=args.eval_every, progress=not args.no_progress)
     try:
         trainer = Trainer(config, resume=args.resume)
     except ValueError as error:  # an unknown model or loss, a model that does not fit the data
@@ -99,43 +115,73 @@ def train(args):
     return 0
 
 
-def sample(args):
-    import numpy as np
-
-    from . import checkpoint, plotting
-    from .creation import tensor
+def _load_generator(path):
+    """The GAN a checkpoint was trained as, with its generator's weights, and the run's config."""
+    from . import checkpoint
     from .gan.models import build
 
-    state = checkpoint.load(args.checkpoint)
+    state = checkpoint.load(path)
     if "generator" not in state or "config" not in state:
-        raise checkpoint.CheckpointError(f"checkpoint {args.checkpoint} holds no generator")
+        raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator")
     try:
         gan = build(state["config"]["model"])
         gan.generator.load_state_dict(state["generator"])
     except (KeyError, ValueError, RuntimeError) as error:
-        raise checkpoint.CheckpointError(f"checkpoint {args.checkpoint} does not fit its model: {error}") from None
+        raise checkpoint.CheckpointError(f"checkpoint {path} does not fit its model: {error}") from None
+    return gan, {**state["config"], "step": state.get("step")}
+
+
+def sample(args):
+    from . import evaluation, plotting
+
+    gan, _ = _load_generator(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
     if args.label is not None and not gan.conditional:
         raise UsageError(f"minigan sample: --label needs a conditional model (cdcgan), this checkpoint is {gan.name}")
     if args.label is not None and not 0 <= args.label < gan.num_classes:
         raise UsageError(f"minigan sample: --label must be in 0..{gan.num_classes - 1}, got {args.label}")
-    rng = np.random.default_rng(args.seed)
-    z = tensor(rng.standard_normal((args.n, gan.z_dim)).astype(np.float32))
-    gan.generator.eval()
-    from .autograd import no_grad
-
-    with no_grad():
-        if gan.conditional:
-            labels = np.full(args.n, args.label) if args.label is not None else np.arange(args.n) % gan.num_classes
-            out = gan.generator(z, tensor(labels)).numpy()
-        else:
-            out = gan.generator(z).numpy()
+    out = evaluation.generate(gan, args.n, args.seed, args.label)
     if gan.data == "2d":
         plotting.save_points(out, args.out, title=f"{gan.name}: {args.n} samples")
     else:
         plotting.save_image_grid(out, args.out, value_range=(0.0, 1.0) if gan.scale == "unit" else (-1.0, 1.0))
     print(f"Wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def evaluate(args):
+    import json
+
+    from . import evaluation
+
+    if args.n < 2:
+        raise UsageError(f"minigan eval: --n must be at least 2, got {args.n}")
+    if args.real:
+        what = f"real {args.real} images" if args.real != "noise" else "uniform noise images"
+        result = evaluation.image_metrics(evaluation.real_images(args.real, args.n, args.seed))
+    else:
+        gan, config = _load_generator(args.checkpoint)
+        what = f"{gan.name} / {config['loss']} at step {config.get('step', '?')}"
+        try:
+            result = evaluation.evaluate(gan, args.n, config["data"], args.seed)
+        except ValueError as error:
+            raise UsageError(f"minigan eval: {error}") from None
+    print(f"Metrics of {args.n} samples: {what}")
+    for key, value in result.items():
+        print(f"  {key:20s} {value:.4f}" if isinstance(value, float) else f"  {key:20s} {value}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"Wrote {args.json}")
+    return 0
+
+
+def train_classifier(args):
+    from .classifier import DEFAULT_WEIGHTS_PATH, train_classifier
+
+    result = train_classifier(out=args.out or DEFAULT_WEIGHTS_PATH, seed=args.seed)
+    print(f"Test accuracy {result['test_accuracy']:.4f}; weights in {args.out or DEFAULT_WEIGHTS_PATH}")
     return 0
 
 
@@ -160,8 +206,9 @@ def main(argv=None):
             from . import demo
 
             return demo.main(args.out)
-        return {"train": train, "sample": sample, "models": models}[args.command](args)
-    except (UsageError, CheckpointError, IDXError, MissingDataError) as error:
+        commands = {"train": train, "sample": sample, "models": models, "eval": evaluate, "train-classifier": train_classifier}
+        return commands[args.command](args)
+    except (UsageError, CheckpointError, IDXError, MissingDataError, OSError) as error:  # OSError: an output path
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(message if message.startswith("minigan") else f"minigan: error: {message}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import backend
 from .random import generator
+from .ops.shape import _shape_arg
 from .tensor import DEFAULT_FLOAT, Tensor, _infer_array
 
 
@@ -15,10 +16,6 @@ def _make(array, dtype, device, requires_grad):
         array = array.astype(dtype, copy=False)
     array = backend.to_device(array, device or backend.default_device())
     return Tensor(array, requires_grad=requires_grad)
-
-
-def _size(size):
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
@@ -35,15 +32,15 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _make(np.zeros(_size(size), dtype=dtype or DEFAULT_FLOAT), None, device, requires_grad)
+    return _make(np.zeros(_shape_arg(size), dtype=dtype or DEFAULT_FLOAT), None, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _make(np.ones(_size(size), dtype=dtype or DEFAULT_FLOAT), None, device, requires_grad)
+    return _make(np.ones(_shape_arg(size), dtype=dtype or DEFAULT_FLOAT), None, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    return _make(np.full(_size((size,)), fill_value, dtype=dtype or _infer_array(fill_value, None).dtype),
+    return _make(np.full(_shape_arg((size,)), fill_value, dtype=dtype or _infer_array(fill_value, None).dtype),
                  None, device, requires_grad)
 
 
@@ -57,12 +54,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples, from minigan's seeded generator."""
-    return _make(generator().standard_normal(_size(size)), dtype or DEFAULT_FLOAT, device, requires_grad)
+    return _make(generator().standard_normal(_shape_arg(size)), dtype or DEFAULT_FLOAT, device, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1), from minigan's seeded generator."""
-    return _make(generator().random(_size(size)), dtype or DEFAULT_FLOAT, device, requires_grad)
+    return _make(generator().random(_shape_arg(size)), dtype or DEFAULT_FLOAT, device, requires_grad)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):

@@ -26,7 +26,9 @@ def _flat_values(outputs):
 
 def _numeric_jacobian(fn, inputs, x, eps):
     """Column j: how every output moves when element j of ``x`` moves (central differences)."""
-    flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+    if not x.data.flags.c_contiguous:
+        x.data = x.xp.ascontiguousarray(x.data)
+    flat = x.data.reshape(-1)  # a view of contiguous data: perturbing it perturbs x
     columns = []  # fn runs with grad mode on: gradgradcheck's fn takes a gradient itself
     for j in range(flat.size):
         saved = flat[j].item()

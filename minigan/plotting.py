@@ -74,3 +74,22 @@ def save_points(samples, path, modes=None, real=None, title=None, limit=None):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def save_metric_curves(steps, curves, path, title="metrics"):
+    """One small panel per metric (they live on different scales), against the training step."""
+    plt = _pyplot()
+    names = list(curves)
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        ax.plot(steps, curves[name], marker="o", markersize=3)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

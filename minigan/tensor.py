@@ -165,8 +165,8 @@ class Tensor:
 
     def sum(self, dim=None, keepdim=False): return ops.sum(self, dim, keepdim)
     def mean(self, dim=None, keepdim=False): return ops.mean(self, dim, keepdim)
-    def var(self, dim=None, keepdim=False, correction=1): return ops.var(self, dim, keepdim, correction)
-    def std(self, dim=None, keepdim=False, correction=1): return ops.std(self, dim, keepdim, correction)
+    def var(self, dim=None, *, correction=1, keepdim=False): return ops.var(self, dim, correction=correction, keepdim=keepdim)
+    def std(self, dim=None, *, correction=1, keepdim=False): return ops.std(self, dim, correction=correction, keepdim=keepdim)
     def max(self, dim=None, keepdim=False): return ops.max(self, dim, keepdim)
     def min(self, dim=None, keepdim=False): return ops.min(self, dim, keepdim)
     def amax(self, dim=None, keepdim=False): return ops.amax(self, dim, keepdim)

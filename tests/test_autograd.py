@@ -51,6 +51,28 @@ def test_integer_tensor_times_a_float_is_float32():
     assert (mg.arange(3) * 2).dtype == np.int64
 
 
+def test_division_of_integers_is_float32_and_casts_to_int_leave_the_graph():
+    assert (mg.arange(4) / 2).dtype == np.float32
+    x = mg.tensor([1.5, 2.5], requires_grad=True)
+    i = x.to(mg.int64)
+    assert i.dtype == np.int64 and not i.requires_grad
+
+
+@pytest.mark.parametrize("op", [lambda x: mg.clamp(x, np.float64(-0.5), np.float64(0.5)),
+                                lambda x: mg.leaky_relu(x, np.float64(0.2)),
+                                lambda x: mg.softplus(x, beta=np.float64(2.0))])
+def test_numpy_float64_hyperparameters_keep_float32(op):
+    assert op(mg.randn(3)).dtype == np.float32
+
+
+def test_leaf_gradients_are_writable_arrays_of_their_own():
+    a, b = mg.randn(3, requires_grad=True), mg.randn(3, requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not b.grad and a.grad.data.flags.writeable
+    a.grad.data[...] = 0
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_gradients_reduce_to_each_inputs_broadcast_shape():
     a = mg.randn(3, 1, requires_grad=True)
     b = mg.randn(4, requires_grad=True)

@@ -2,13 +2,13 @@
 against finite differences, dtypes, errors, and PyTorch as an oracle."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigan as mg
 from minigan.nn import functional as F
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=80, deadline=None)
 
 
 def param(x, requires_grad=True):
@@ -174,10 +174,17 @@ def test_avg_pool2d_gradcheck_and_gradgradcheck(config, count_include_pad):
     assert mg.gradgradcheck(lambda x: fn(x) ** 2, x, name="avg_pool2d")
 
 
-@settings(max_examples=10, deadline=None)
+def every_window_meets_the_image(shape, params):
+    """False when a dilated window falls wholly on padding: its maximum is -inf, and PyTorch's
+    index for it points outside the plane. Finite differences and oracles skip those cases."""
+    return bool(np.isfinite(F.max_pool2d(mg.zeros(*shape), **params).numpy()).all())
+
+
+@settings(max_examples=25, deadline=None)
 @given(pool_cases(), st.integers(0, 2**32 - 1))
 def test_pool_gradcheck_on_random_configurations(case, seed):
     shape, params = case
+    assume(every_window_meets_the_image(shape, params))
     x = param(distinct(np.random.default_rng(seed), shape))
     assert mg.gradcheck(lambda x: F.max_pool2d(x, **params), x, name="max_pool2d")
     params.pop("dilation")
@@ -237,14 +244,13 @@ def _compare_with_torch(torch, ours_fn, torch_fn, x, seed):
         np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-10, err_msg=name)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(pool_cases(), st.booleans(), st.integers(0, 2**32 - 1))
 def test_pools_match_torch(case, count_include_pad, seed):
     torch = pytest.importorskip("torch")
     shape, params = case
+    assume(every_window_meets_the_image(shape, params))
     x = distinct(np.random.default_rng(seed), shape)
-    if not np.isfinite(F.max_pool2d(param(x), **params).numpy()).all():
-        return  # a dilated window that misses the image: PyTorch's index for it points outside the plane
     _compare_with_torch(torch, lambda t: F.max_pool2d(t, **params),
                         lambda t: torch.nn.functional.max_pool2d(t, **params), x, seed)
     params.pop("dilation")

@@ -66,11 +66,39 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
         return loss * float("nan") if trainer.step == 4 else loss  # the 5th step goes bad
 
     trainer.g_loss = poisoned
-    with pytest.raises(TrainingDiverged, match="step 5: loss_g is nan.*last.npz \\(step 4\\)"):
+    with pytest.raises(TrainingDiverged, match="step 5: the generator loss is nan.*last.npz \\(step 4\\)"):
         trainer.train()
     assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 4
     assert [r[0] for r in read_losses(tmp_path)[1:]] == ["1", "2", "3", "4"]
     Trainer(toy_config(tmp_path, steps=6), resume=True).train()  # the kept checkpoint resumes
+
+
+def test_a_nan_gradient_stops_training_before_the_weights_go_bad(tmp_path):
+    """The loss is finite but its gradient is not: the update is refused, so no checkpoint holds NaN."""
+    trainer = Trainer(toy_config(tmp_path, steps=10, checkpoint_every=1))
+    original = trainer.d_loss
+
+    def poisoned(D, x, f, c):
+        loss = original(D, x, f, c)
+        if trainer.step != 3:
+            return loss
+        zero = D(x)[0] * 0  # value 0, but d sqrt(|0|) = inf * 0 = nan flows to D's parameters
+        return loss + mg.sqrt(mg.abs(zero))
+
+    trainer.d_loss = poisoned
+    with pytest.raises(TrainingDiverged, match="step 4: the gradient of discriminator parameter"):
+        trainer.train()
+    state = checkpoint.load(str(tmp_path / "last.npz"))
+    assert state["step"] == 3
+    assert all(np.all(np.isfinite(v)) for v in state["discriminator"].values())
+
+
+def test_a_fresh_run_never_overwrites_a_run_and_resume_keeps_the_config(tmp_path):
+    Trainer(toy_config(tmp_path, steps=1)).train()
+    with pytest.raises(ValueError, match="already holds a run"):
+        Trainer(toy_config(tmp_path, steps=1))
+    with pytest.raises(checkpoint.CheckpointError, match="is for batch_size 32, not 64"):
+        Trainer(toy_config(tmp_path, steps=2, batch_size=64), resume=True)
 
 
 def test_checkpoints_are_atomic_and_load_without_pickle(tmp_path):

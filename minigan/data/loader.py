@@ -41,6 +41,7 @@ class DataLoader:
         self.shuffle, self.drop_last, self.device = shuffle, drop_last, device
         self.seed = int(generator().integers(2**63)) if seed is None else int(seed)
         self.epoch = 0
+        self._cached_order, self._cached_epoch = None, None
 
     def __len__(self):
         """The number of batches per epoch."""
@@ -56,14 +57,16 @@ class DataLoader:
 
     def __iter__(self):
         # A plain method returning a generator, so the epoch advances when iteration starts.
-        order = self.order(self.epoch)
+        epoch = self.epoch
         self.epoch += 1
-        return self._batches(order)
+        return (self.batch(epoch, i) for i in range(len(self)))
 
-    def _batches(self, order):
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            rows = order[start:start + self.batch_size]
-            yield tuple(tensor(a[rows], device=self.device) for a in self.arrays)
+    def batch(self, epoch, index):
+        """Batch ``index`` of epoch ``epoch``: what a resumed run asks for to pick up mid-epoch."""
+        if self._cached_epoch != epoch:  # one permutation per epoch, not per batch
+            self._cached_order, self._cached_epoch = self.order(epoch), epoch
+        rows = self._cached_order[index * self.batch_size:(index + 1) * self.batch_size]
+        return tuple(tensor(a[rows], device=self.device) for a in self.arrays)
 
 
 def _standard_dtype(array):

@@ -88,11 +88,10 @@ def clip_weights_(parameters, clip_value=0.01):
         p.data[...] = p.xp.clip(p.data, -clip_value, clip_value)
 
 
-def _input_gradient_norms(critic, x):
-    r"""$\|\nabla_x D(x)\|_2$ per sample, with a graph, so that a penalty on it can be trained."""
+def _input_gradient_sq_norms(critic, x):
+    r"""$\|\nabla_x D(x)\|_2^2$ per sample, with a graph, so that a penalty on it can be trained."""
     (g,) = grad(critic(x).sum(), x, create_graph=True)
-    # A tiny constant keeps the square root differentiable at a zero gradient.
-    return ops.sqrt((g * g).reshape(g.shape[0], -1).sum(1) + 1e-12)
+    return (g * g).reshape(g.shape[0], -1).sum(1)
 
 
 def interpolate(real, fake, eps=None):
@@ -122,14 +121,14 @@ def gradient_penalty(critic, real, fake, lambda_=10.0, eps=None):
     WGAN-GP; this function is.
     """
     x_hat = interpolate(real, fake, eps)
-    return lambda_ * ((_input_gradient_norms(critic, x_hat) - 1) ** 2).mean()
+    # A tiny constant keeps the square root differentiable at a zero gradient.
+    norms = ops.sqrt(_input_gradient_sq_norms(critic, x_hat) + 1e-12)
+    return lambda_ * ((norms - 1) ** 2).mean()
 
 
 def r1_penalty(critic, real, gamma=10.0):
     r"""R1 zero-centred penalty on real data (Mescheder et al., 2018): $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$."""
-    real = real.detach().requires_grad_()
-    (g,) = grad(critic(real).sum(), real, create_graph=True)
-    return gamma / 2 * (g * g).reshape(g.shape[0], -1).sum(1).mean()
+    return gamma / 2 * _input_gradient_sq_norms(critic, real.detach().requires_grad_()).mean()
 
 
 def r2_penalty(critic, fake, gamma=10.0):
@@ -143,9 +142,8 @@ def hinge_discriminator_loss(real_scores, fake_scores):
     return ops.relu(1 - real_scores).mean() + ops.relu(1 + fake_scores).mean()
 
 
-def hinge_generator_loss(fake_scores):
-    r"""Hinge generator loss: $L_G = -\mathbb{E}_z[D(G(z))]$."""
-    return -fake_scores.mean()
+# The hinge GAN's generator loss is the Wasserstein one: $L_G = -\mathbb{E}_z[D(G(z))]$.
+hinge_generator_loss = wasserstein_generator_loss
 
 
 def article001_generator_loss(critic, real, fake, lambda1=1.0, lambda2=0.0):

@@ -14,7 +14,10 @@ the articles put at the end lives inside the losses, where it is numerically saf
 """
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import nn, ops
+from ..autograd import no_grad
 
 
 @dataclass
@@ -25,10 +28,23 @@ class GAN:
     z_dim: int
     sample_shape: tuple  # one sample's shape: (1, 28, 28), (2,), ...
     data: str  # "mnist", "mnist32" or "2d"
-    scale: str = "tanh"  # the generator's output range: "tanh" [-1, 1] or "unit" [0, 1]
+    scale: str = "tanh"  # the output range: "tanh" [-1, 1], "unit" [0, 1], "none" (2-D points)
     conditional: bool = False
     num_classes: int = 10
     notes: list = field(default_factory=list)
+
+    def sample(self, z, labels=None, batch_size=500):
+        """G(z) as a NumPy array, in eval mode and without a graph, in batches; G's mode is restored."""
+        was_training = self.generator.training
+        self.generator.eval()
+        out = []
+        with no_grad():
+            for start in range(0, z.shape[0], batch_size):
+                part = z[start:start + batch_size]
+                y = self.generator(part, labels[start:start + batch_size]) if self.conditional else self.generator(part)
+                out.append(y.numpy())
+        self.generator.train(was_training)
+        return np.concatenate(out)
 
 
 class Logit(nn.Module):

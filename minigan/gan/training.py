@@ -55,6 +55,7 @@ class TrainConfig:
     seed: int = 0
     sample_every: int = 200
     checkpoint_every: int = 500
+    eval_every: int = 0  # 0: no evaluation during training
     progress: bool = True
 
 
@@ -115,6 +116,10 @@ class Trainer:
         self.images, self.labels = load_data(cfg, self.gan)
         self.loader = DataLoader(self.images, self.labels, batch_size=cfg.batch_size, seed=cfg.seed)
         self.batches_per_epoch = len(self.loader)
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"batch size {cfg.batch_size} is larger than the {len(self.images)} training samples")
+        if cfg.eval_every and self.gan.data == "mnist32":
+            raise ValueError(f"--eval-every: the MNIST classifier judges 28x28 digits, model {cfg.model} makes 32x32")
         self.total_steps = cfg.steps if cfg.steps is not None else max(1, math.ceil(cfg.epochs * self.batches_per_epoch / cfg.n_critic))
         make = (lambda p: optim.RMSprop(p, lr=cfg.lr)) if defaults["optimizer"] == "rmsprop" else \
             (lambda p: optim.Adam(p, lr=cfg.lr, betas=cfg.betas))
@@ -130,6 +135,11 @@ class Trainer:
         self.checkpoint_path = os.path.join(cfg.out, "last.npz")
         if resume:
             self.load(self.checkpoint_path)
+        elif os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
+            raise ValueError(f"{cfg.out} already holds a run (last.npz); pass --resume to continue it, "
+                             "or choose another --out")
+        elif os.path.exists(os.path.join(cfg.out, "metrics.csv")):
+            os.remove(os.path.join(cfg.out, "metrics.csv"))  # left by a run that never reached a checkpoint
 
     # --- data ---------------------------------------------------------------------------
     def next_batch(self):
@@ -137,11 +147,8 @@ class Trainer:
         resumed run, which knows (epoch, batch), continues exactly where the first one stopped."""
         if self.batch == self.batches_per_epoch:
             self.epoch, self.batch = self.epoch + 1, 0
-        if getattr(self, "_order_epoch", None) != self.epoch:
-            self._order, self._order_epoch = self.loader.order(self.epoch), self.epoch
-        rows = self._order[self.batch * self.cfg.batch_size:(self.batch + 1) * self.cfg.batch_size]
         self.batch += 1
-        return tensor(self.images[rows]), tensor(self.labels[rows])
+        return self.loader.batch(self.epoch, self.batch - 1)
 
     # --- one step -----------------------------------------------------------------------
     def critic(self, labels):
@@ -158,21 +165,28 @@ class Trainer:
             with no_grad():  # D's step needs no graph through G
                 fake = self.generate(z, labels)
             loss_d = self.d_loss(self.critic(labels), real, fake, cfg)
-            self._update(self.opt_d, loss_d, self.D)
+            self._update(self.opt_d, loss_d, self.D, "discriminator")
             if self.clip:
                 L.clip_weights_(self.D.parameters(), cfg.clip_value)
         z = randn(cfg.batch_size, self.gan.z_dim)
         loss_g = self.g_loss(self.critic(labels), real, self.generate(z, labels), cfg)
-        self._update(self.opt_g, loss_g, self.G)
+        self._update(self.opt_g, loss_g, self.G, "generator")
         self.step += 1
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
 
-    @staticmethod
-    def _update(optimizer, loss, module):
-        """Gradients of ``loss`` for ``module``'s parameters only: the other network's weight
-        gradients are never computed (``grad`` prunes them), then one optimizer step."""
+    def _update(self, optimizer, loss, module, name):
+        """One optimizer step on the gradients of ``loss`` for ``module``'s parameters only (``grad``
+        skips the other network's weight gradients). A NaN or inf loss or gradient stops the run
+        *before* the step, so the weights, and any checkpoint written later, stay finite."""
         params = list(module.parameters())
-        for p, g in zip(params, grad(loss, params, allow_unused=True)):
+        grads = grad(loss, params, allow_unused=True)
+        bad = [n for n, g in zip(module.named_parameters(), grads) if g is not None and not g.xp.isfinite(g.data).all()]
+        if not math.isfinite(loss.item()) or bad:
+            what = f"the {name} loss is {loss.item()}" if not math.isfinite(loss.item()) else \
+                f"the gradient of {name} parameter {bad[0][0]} is not finite"
+            raise TrainingDiverged(f"training stopped at step {self.step + 1}: {what}; the last good checkpoint "
+                                   f"is {self.checkpoint_path} (step {self._checkpoint_step()})")
+        for p, g in zip(params, grads):
             p.grad = g
         optimizer.step()
 
@@ -183,22 +197,20 @@ class Trainer:
         with open(os.path.join(cfg.out, "config.json"), "w") as f:
             json.dump(dataclasses.asdict(cfg), f, indent=2)
         log = self._open_log()
-        interrupted = []
-        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if _main_thread() else None
+        interrupted, previous = [], None
         progress = Progress(self.total_steps, self.step, enabled=cfg.progress)
         try:
+            if _main_thread():  # Ctrl-C only raises a flag: the step in flight completes first
+                previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
             while self.step < self.total_steps and not interrupted:
                 row = self.train_step()
-                bad = [k for k, v in row.items() if not math.isfinite(v)]
-                if bad:
-                    raise TrainingDiverged(f"training stopped at step {self.step}: {bad[0]} is {row[bad[0]]}; "
-                                           f"the last good checkpoint is {self.checkpoint_path} (step "
-                                           f"{self._checkpoint_step()})")
                 self.history.append((self.step, row["loss_d"], row["loss_g"]))
                 log.writerow([self.step, self.epoch, repr(row["loss_d"]), repr(row["loss_g"])])
                 progress.update(self.step, row)
                 if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
                     self.save_samples()
+                if cfg.eval_every and (self.step % cfg.eval_every == 0 or self.step == self.total_steps):
+                    self.evaluate()
                 if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
                     self.save(self.checkpoint_path)
             if interrupted:
@@ -227,14 +239,32 @@ class Trainer:
         self.history = [(int(r[0]), float(r[2]), float(r[3])) for r in rows]
         return log
 
+    # --- evaluation ---------------------------------------------------------------------
+    def evaluate(self):
+        """Metrics of fresh samples into metrics.csv and metrics.png. Uses its own random numbers,
+        so evaluating does not change the training run."""
+        from .. import evaluation, plotting
+
+        rng_state = random.get_rng_state()  # (building the classifier draws initial weights)
+        result = evaluation.evaluate(self.gan, 2500 if self.gan.data == "2d" else 2000, self.cfg.data, seed=self.step)
+        random.set_rng_state(rng_state)
+        keys = evaluation.POINT_KEYS if self.gan.data == "2d" else evaluation.IMAGE_KEYS
+        path = os.path.join(self.cfg.out, "metrics.csv")
+        rows = []
+        if os.path.exists(path):
+            with open(path) as f:
+                rows = [r for r in list(csv.reader(f))[1:] if int(r[0]) < self.step]
+        rows.append([str(self.step)] + [repr(float(result[k])) for k in keys])
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows([["step", *keys], *rows])
+        steps = [int(r[0]) for r in rows]
+        plotting.save_metric_curves(steps, {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(keys)},
+                                    os.path.join(self.cfg.out, "metrics.png"), title=f"{self.cfg.model} / {self.cfg.loss}")
+        return result
+
     # --- pictures -----------------------------------------------------------------------
     def sample(self, z, labels=None):
-        was_training = self.G.training
-        self.G.eval()
-        with no_grad():
-            out = self.generate(z, labels).numpy()
-        self.G.train(was_training)
-        return out
+        return self.gan.sample(z, labels)
 
     def save_samples(self):
         from .. import plotting
@@ -273,10 +303,11 @@ class Trainer:
 
     def load(self, path):
         state = checkpoint.load(path)
-        for key in ("model", "loss"):
-            if state["config"][key] != getattr(self.cfg, key):
-                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {state['config'][key]!r}, "
-                                                 f"not {getattr(self.cfg, key)!r}")
+        saved, now = state["config"], dataclasses.asdict(self.cfg)
+        for key in ("model", "loss") + RESUMABLE_MUST_MATCH:
+            if key in saved and _comparable(saved[key]) != _comparable(now[key]):
+                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {saved[key]!r}, not {now[key]!r}: "
+                                                 "a resumed run continues the same run (only --steps/--epochs may change)")
         try:
             self.G.load_state_dict(state["generator"])
             self.D.load_state_dict(state["discriminator"])
@@ -292,6 +323,15 @@ class Trainer:
             return int(checkpoint.load(self.checkpoint_path)["step"])
         except checkpoint.CheckpointError:
             return "none yet"
+
+
+# What a resumed run must share with the run it continues, for its losses to be the same.
+RESUMABLE_MUST_MATCH = ("data", "data_dir", "batch_size", "lr", "betas", "n_critic", "gp_lambda", "r1_gamma",
+                        "clip_value", "seed")
+
+
+def _comparable(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def _main_thread():

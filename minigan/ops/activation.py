@@ -25,7 +25,7 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        return backend.get_array_module(x).where(x > 0, x, x * self.slope)
+        return backend.get_array_module(x).where(x > 0, x, x * x.dtype.type(self.slope))
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -65,8 +65,9 @@ class Softplus(Function):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
-        bx = x * self.beta
-        return backend.get_array_module(x).where(bx > self.threshold, x, _softplus_array(bx) / self.beta)
+        beta = x.dtype.type(self.beta)  # a NumPy float64 beta must not promote float32 x
+        bx = x * beta
+        return backend.get_array_module(x).where(bx > self.threshold, x, _softplus_array(bx) / beta)
 
     def backward(self, gy):
         x = self.inputs[0]

@@ -5,7 +5,7 @@ Binary ops broadcast like NumPy; each input's gradient is then summed back to th
 """
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor, _operand, as_tensor
+from ..tensor import DEFAULT_FLOAT, Tensor, _operand, as_tensor
 from .shape import cast, sum_to, unsqueeze
 
 
@@ -36,7 +36,8 @@ class Add(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+        need_a, need_b = self.needs_input_grad
+        return sum_to(gy, a.shape) if need_a else None, sum_to(gy, b.shape) if need_b else None
 
 
 class Sub(Function):
@@ -45,7 +46,8 @@ class Sub(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy, a.shape), sum_to(-gy, b.shape)
+        need_a, need_b = self.needs_input_grad
+        return sum_to(gy, a.shape) if need_a else None, sum_to(-gy, b.shape) if need_b else None
 
 
 class Mul(Function):
@@ -53,8 +55,9 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.inputs
-        return sum_to(gy * b, a.shape), sum_to(gy * a, b.shape)
+        a, b = self.inputs  # x * mask: the constant mask needs no gradient, so skip its product
+        need_a, need_b = self.needs_input_grad
+        return sum_to(gy * b, a.shape) if need_a else None, sum_to(gy * a, b.shape) if need_b else None
 
 
 class Div(Function):
@@ -63,7 +66,7 @@ class Div(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy / b, a.shape)
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
@@ -122,7 +125,11 @@ def mul(a, b):
 
 
 def div(a, b):
-    return Div()(*_pair(a, b))
+    """True division: integer operands give a float32 result, as in PyTorch."""
+    a, b = _pair(a, b)
+    if not backend.np.issubdtype(a.dtype, backend.np.floating):
+        a, b = cast(a, DEFAULT_FLOAT), cast(b, DEFAULT_FLOAT)
+    return Div()(a, b)
 
 
 def neg(x):

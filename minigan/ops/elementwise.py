@@ -56,9 +56,9 @@ class Clamp(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
-        xp = backend.get_array_module(x)
-        y = x if self.lo is None else xp.maximum(x, self.lo)
-        return y if self.hi is None else xp.minimum(y, self.hi)
+        xp, as_x = backend.get_array_module(x), x.dtype.type  # bounds never promote x's dtype
+        y = x if self.lo is None else xp.maximum(x, as_x(self.lo))
+        return y if self.hi is None else xp.minimum(y, as_x(self.hi))
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -95,7 +95,9 @@ class Maximum(Function):
         a, b = self.inputs
         xp = a.xp
         share = xp.where(a.data > b.data, 1.0, xp.where(a.data == b.data, 0.5, 0.0))
-        return sum_to(gy * constant(share, gy), a.shape), sum_to(gy * constant(1.0 - share, gy), b.shape)
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy * constant(share, gy), a.shape) if need_a else None,
+                sum_to(gy * constant(1.0 - share, gy), b.shape) if need_b else None)
 
 
 def exp(x):

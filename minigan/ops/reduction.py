@@ -43,7 +43,7 @@ def mean(x, dim=None, keepdim=False):
     return sum(x, dims, keepdim) / count
 
 
-def var(x, dim=None, keepdim=False, correction=1):
+def var(x, dim=None, *, correction=1, keepdim=False):
     r"""Variance (方差) $\frac{1}{N - c}\sum_i (x_i - \bar x)^2$, with Bessel's correction c = 1 by default."""
     x = as_tensor(x)
     dims = normalize_dims(dim, x.ndim)
@@ -52,8 +52,8 @@ def var(x, dim=None, keepdim=False, correction=1):
     return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
 
 
-def std(x, dim=None, keepdim=False, correction=1):
-    return var(x, dim, keepdim, correction).sqrt()
+def std(x, dim=None, *, correction=1, keepdim=False):
+    return var(x, dim, correction=correction, keepdim=keepdim).sqrt()
 
 
 class Pick(Function):

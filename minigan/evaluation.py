@@ -1,0 +1,85 @@
+"""How good is a generator? The numbers of `minigan eval` and of the trainer's ``--eval-every``.
+
+Images are judged through the MNIST classifier that ships with minigan (`minigan.classifier`):
+its class probabilities give the MNIST score and the class statistics, its penultimate features
+the Fréchet distance and precision/recall against real training images. 2-D samples are judged
+against the modes of their mixture (`minigan.metrics.mixture_metrics`).
+"""
+import functools
+
+import numpy as np
+
+from . import data, metrics
+from .creation import tensor
+
+IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision", "recall")
+POINT_KEYS = ("modes_covered", "high_quality", "reverse_kl")
+MIXTURES = {"ring8": (data.ring8_modes, 0.01), "grid25": (data.grid25_modes, 0.05)}
+
+
+@functools.lru_cache(maxsize=4)
+def _reference(split, n):
+    """Classifier outputs for the first ``n`` real images of ``split`` (computed once per process)."""
+    from .classifier import classify
+
+    images, _ = data.mnist(split)
+    return classify(images[:n])
+
+
+def image_metrics(images, reference_n=10_000):
+    """Metrics of (N, 1, 28, 28) images in [-1, 1] against the first ``reference_n`` training images."""
+    from .classifier import classify
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
+        raise ValueError(f"image_metrics: expected images of shape (N, 1, 28, 28), got {images.shape}")
+    probs, features = classify(images)
+    _, real_features = _reference("train", reference_n)
+    precision, recall = metrics.precision_recall(real_features[:len(features)], features)
+    stats = metrics.class_statistics(probs)
+    return {
+        "n": len(images),
+        "mnist_score": metrics.mnist_score(probs),
+        "frechet_distance": metrics.frechet_distance(real_features, features),
+        "classes_present": stats["classes_present"],
+        "class_kl": stats["class_kl"],
+        "confident_fraction": stats["confident_fraction"],
+        "precision": precision,
+        "recall": recall,
+    }
+
+
+def point_metrics(samples, mixture):
+    modes, std = MIXTURES[mixture]
+    m = metrics.mixture_metrics(samples, modes(), std)
+    return {"n": len(samples), **{k: m[k] for k in POINT_KEYS}, "modes_covered_1pct": m["modes_covered_1pct"]}
+
+
+def real_images(which, n, seed=0):
+    """Real test images (the sanity anchor), real training images past the reference, or uniform noise."""
+    if which == "noise":
+        return np.random.default_rng(seed).uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32)
+    images, _ = data.mnist(which)
+    return images[-n:] if which == "train" else images[:n]
+
+
+def generate(gan, n, seed=0, label=None):
+    """``n`` samples of a trained GAN from noise seeded by ``seed``; a conditional GAN draws the digit
+    ``label``, or cycles through the classes when it is None."""
+    z = tensor(np.random.default_rng(seed).standard_normal((n, gan.z_dim)).astype(np.float32))
+    labels = None
+    if gan.conditional:
+        labels = tensor(np.full(n, label) if label is not None else np.arange(n) % gan.num_classes)
+    return gan.sample(z, labels)
+
+
+def evaluate(gan, n, data_name, seed=0):
+    """The metrics that apply to ``gan``'s kind of data."""
+    samples = generate(gan, n, seed)
+    if gan.data == "2d":
+        return point_metrics(samples, data_name)
+    if gan.data != "mnist":
+        raise ValueError(f"evaluate: the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
+    if gan.scale == "unit":
+        samples = samples * 2 - 1  # the classifier reads [-1, 1]
+    return image_metrics(samples)

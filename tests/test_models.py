@@ -1,0 +1,45 @@
+"""The articles' models: each builds, maps noise to data-shaped samples and samples to one logit each."""
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan.gan.models import MODELS, build, dcgan32
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_shapes(name):
+    gan = build(name)
+    z = mg.randn(3, gan.z_dim)
+    labels = mg.tensor([1, 7, 3])
+    fake = gan.generator(z, labels) if gan.conditional else gan.generator(z)
+    assert fake.shape == (3,) + gan.sample_shape and fake.dtype == np.float32
+    logits = gan.discriminator(fake, labels) if gan.conditional else gan.discriminator(fake)
+    assert logits.shape == (3,)
+    out = fake.numpy()
+    if gan.scale == "tanh":
+        assert out.min() >= -1 and out.max() <= 1
+    elif gan.scale == "unit":
+        assert out.min() >= 0 and out.max() <= 1
+
+
+def test_dcgan32_is_article_001s_layer_list_and_takes_three_channels():
+    gan = dcgan32(channels=3)
+    sizes = []
+    x = mg.randn(2, 100)
+    for layer in gan.generator:
+        x = layer(x)
+        sizes.append(x.shape[1:])
+    assert (512, 4, 4) in sizes and (256, 4, 4) in sizes and (128, 8, 8) in sizes and (64, 16, 16) in sizes
+    assert sizes[-1] == (3, 32, 32)
+    convs = [m for m in gan.generator.modules() if isinstance(m, mg.nn.ConvTranspose2d)]
+    assert [c.kernel_size for c in convs] == [(5, 5)] * 4 and all(c.bias is None for c in convs)
+    assert gan.discriminator(gan.generator(mg.randn(2, 100))).shape == (2,)
+
+
+def test_dcgan_discriminator_has_no_batchnorm_so_it_can_be_a_wgan_gp_critic():
+    assert not any(isinstance(m, mg.nn.BatchNorm2d) for m in build("dcgan").discriminator.modules())
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown model 'gan9000'"):
+        build("gan9000")
