@@ -262,5 +262,5 @@ def classify(images, batch_size=500, scale="tanh", path=DEFAULT_WEIGHTS_PATH):
     if scale == "unit":
         images = images * 2 - 1
     logits, features = _forward(load_classifier(path), images, batch_size)
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True), features
+    odds = np.exp(logits - logits.max(axis=1, keepdims=True))  # softmax; the shift keeps exp from overflowing
+    return odds / odds.sum(axis=1, keepdims=True), features

@@ -14,6 +14,12 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+
+
 def image_grid(images, nrow=None, value_range=(-1.0, 1.0)):
     """Tile (N, C, H, W) images into one (rows*H, cols*W[, C]) array in [0, 1], with 2-pixel gaps."""
     images = np.asarray(images, dtype=np.float32)
@@ -37,9 +43,7 @@ def save_image_grid(images, path, title=None, value_range=(-1.0, 1.0)):
     plt.axis("off")
     if title:
         plt.title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def save_loss_curves(steps, curves, path, title="losses"):
@@ -51,9 +55,7 @@ def save_loss_curves(steps, curves, path, title="losses"):
     ax.set(xlabel="generator step", title=title)
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def save_points(samples, path, modes=None, real=None, title=None, limit=None):
@@ -71,9 +73,7 @@ def save_points(samples, path, modes=None, real=None, title=None, limit=None):
     ax.legend(loc="upper right", fontsize=8)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def save_metric_curves(steps, curves, path, title="metrics"):
@@ -90,6 +90,4 @@ def save_metric_curves(steps, curves, path, title="metrics"):
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)

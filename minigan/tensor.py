@@ -17,7 +17,23 @@ def _is_float(dtype):
     return np.issubdtype(dtype, np.floating)
 
 
-class Tensor:
+class Movable:
+    """PyTorch's shorthands for ``.to(...)``, shared by Tensor and nn.Module."""
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+
+class Tensor(Movable):
     __array_ufunc__ = None  # makes `ndarray * Tensor` call Tensor.__rmul__ instead of looping
     __hash__ = object.__hash__  # __eq__ is elementwise, as in PyTorch
 
@@ -108,18 +124,6 @@ class Tensor:
         if isinstance(target, str):
             return ops.to_device(self, target)
         return ops.cast(self, target)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(np.float32)
-
-    def double(self):
-        return self.to(np.float64)
 
     # --- operators ----------------------------------------------------------------------
     def __add__(self, other): return ops.add(self, other)

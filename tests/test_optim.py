@@ -176,7 +176,7 @@ def test_constructor_errors():
         optim.SGD([{"params": [p]}, {"params": [p]}])
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([p * 2])
-    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+    with pytest.raises(ValueError, match="Invalid lr value: -1"):
         optim.RMSprop([p], lr=-1)
     with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
         optim.Adam([p], betas=(0.9, 1.0))

@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, as_tensor
+from ..tensor import Movable, Tensor, as_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -33,7 +33,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class Module:
+class Module(Movable):
     """Base class of every layer and model: subclass it, set parameters and submodules as
     attributes in ``__init__`` (after ``super().__init__()``) and write ``forward``."""
 
@@ -261,18 +261,6 @@ class Module:
             if tensor.grad is not None:
                 tensor.grad = Tensor(convert(tensor.grad.data))
         return self
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(np.float32)
-
-    def double(self):
-        return self.to(np.float64)
 
     # --- printing -----------------------------------------------------------------------
     def extra_repr(self):

@@ -133,3 +133,10 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {name}: {group[name]}" for name in sorted(group) if name != "params"]
         return "\n".join(lines + [")"])
+
+
+def check_non_negative(**hyperparameters):
+    """PyTorch's argument checks: a negative learning rate, epsilon, ... is a mistake."""
+    for name, value in hyperparameters.items():
+        if value < 0:
+            raise ValueError(f"Invalid {name} value: {value}")

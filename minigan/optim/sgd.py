@@ -1,5 +1,5 @@
 """Stochastic gradient descent (随机梯度下降), with momentum, dampening, Nesterov and weight decay."""
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_non_negative
 
 
 class SGD(Optimizer):
@@ -17,14 +17,9 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        if lr < 0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        check_non_negative(lr=lr, momentum=momentum, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
 
