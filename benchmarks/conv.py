@@ -127,7 +127,8 @@ def main():
             }
 
     print(f"BLAS: {blas_description()}")
-    print(f"NumPy float32 GEMM (1024^3): {gemm:.0f} GFLOP/s" + (f"; torch {torch.__version__}, {args.threads} threads" if torch else ""))
+    print(f"NumPy float32 GEMM (1024^3): {gemm:.0f} GFLOP/s"
+          + (f"; torch {torch.__version__}, {args.threads} threads" if torch else ""))
     print(f"{'workload':38} {'minigan ms':>10} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'% GEMM':>7}")
     for name, r in results.items():
         torch_cols = f"{r['torch_ms']:9.2f} {r['ratio']:6.2f}" if torch else f"{'-':>9} {'-':>6}"

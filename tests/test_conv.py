@@ -182,7 +182,8 @@ def _fn_and_inputs(config, seed, transpose):
     return (lambda x, w, b: fn(x, w, b, **params)), (x, w, b)
 
 
-@pytest.mark.parametrize("transpose, config", [(False, c) for c in CONV_CONFIGS] + [(True, c) for c in TRANSPOSE_CONFIGS])
+@pytest.mark.parametrize("transpose, config",
+                         [(False, c) for c in CONV_CONFIGS] + [(True, c) for c in TRANSPOSE_CONFIGS])
 def test_gradcheck_and_gradgradcheck(transpose, config):
     """With respect to input, weight and bias; second order includes d/dw of the weight gradient."""
     fn, inputs = _fn_and_inputs(config, 0, transpose)
@@ -231,6 +232,17 @@ def test_weight_gradient_op_is_differentiable_in_both_inputs():
         return mg.grad(F.conv2d(x, w, stride=2), w, grad_outputs=v, create_graph=True)[0]
 
     assert mg.gradcheck(weight_gradient, (x, v), name="conv2d weight gradient")
+
+
+def test_backward_twice_with_retain_graph():
+    """conv2d hands its im2col matrix to the weight gradient once; a second pass rebuilds it."""
+    rng = np.random.default_rng(5)
+    x, w = param(rng.standard_normal((2, 2, 5, 5))), param(rng.standard_normal((3, 2, 3, 3)))
+    y = (F.conv2d(x, w, stride=2, padding=1) ** 2).sum()
+    first = mg.grad(y, [x, w], retain_graph=True)
+    second = mg.grad(y, [x, w])
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 # --- dtypes and errors ---------------------------------------------------------------------------
@@ -287,7 +299,8 @@ def _torch_case(rng, transpose):
         params = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     else:
         padding = tuple(int(v) for v in rng.integers(0, 3, 2))
-        size = tuple(int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), 8)) for k, d, p in zip(kernel, dilation, padding))
+        size = tuple(int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), 8))
+                     for k, d, p in zip(kernel, dilation, padding))
         params = dict(stride=stride, padding=padding, dilation=dilation)
     c_in, c_out = (int(v) for v in rng.integers(1, 4, 2))
     x_shape = (int(rng.integers(1, 3)), c_in) + size
@@ -358,3 +371,4 @@ def test_same_padding_matches_torch(kernel, dilation):
     expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding="same", dilation=dilation)
     ours = F.conv2d(param(x), param(w), padding="same", dilation=dilation)
     np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
+

@@ -72,7 +72,8 @@ def _pool_geometry(fn, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    r"""The largest value of each window: $y_{n,c,p,q} = \max_{i,j} x_{n,c,\,p s - \text{pad} + i d,\, q s - \text{pad} + j d}$.
+    r"""The largest value of each window:
+    $y_{n,c,p,q} = \max_{i,j} x_{n,c,\,p s - \text{pad} + i d,\, q s - \text{pad} + j d}$.
 
     Padding counts as $-\infty$. The gradient goes to the first maximum of each window (as in
     PyTorch). With ``return_indices`` also returns, as int64, where each maximum lies in its
@@ -96,7 +97,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    r"""The mean of each window: $y_{n,c,p,q} = \frac{1}{D_{p,q}} \sum_{i,j} x_{n,c,\,p s - \text{pad} + i,\, q s - \text{pad} + j}$.
+    r"""The mean of each window:
+    $y_{n,c,p,q} = \frac{1}{D_{p,q}} \sum_{i,j} x_{n,c,\,p s - \text{pad} + i,\, q s - \text{pad} + j}$.
 
     The divisor $D$ counts the window's positions inside the input plus, with
     ``count_include_pad``, inside the padding (never those past the padding that ``ceil_mode``

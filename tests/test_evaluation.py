@@ -1,0 +1,50 @@
+"""`minigan eval` and the trainer's --eval-every: the metrics of real data, of a run, of 2-D samples."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from minigan import evaluation
+from minigan.gan.training import TrainConfig, Trainer
+
+
+def test_real_test_digits_score_like_real_digits_and_noise_does_not():
+    real = evaluation.image_metrics(evaluation.real_images("test", 2000))
+    noise = evaluation.image_metrics(evaluation.real_images("noise", 2000))
+    assert real["mnist_score"] > 9.5 and real["classes_present"] == 10
+    assert noise["frechet_distance"] > 20 * real["frechet_distance"]
+    assert noise["mnist_score"] < real["mnist_score"] and noise["precision"] < 0.1
+
+
+def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
+    out = tmp_path / "m.json"
+    result = subprocess.run([sys.executable, "-m", "minigan", "eval", "--real", "test", "--n", "1000", "--json", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(out.read_text())
+    assert set(evaluation.IMAGE_KEYS) <= set(metrics) and "mnist_score" in result.stdout
+
+    Trainer(TrainConfig(model="toy", data="grid25", loss="ns", out=str(tmp_path / "run"), steps=2, batch_size=32,
+                        progress=False)).train()
+    result = subprocess.run([sys.executable, "-m", "minigan", "eval", "--checkpoint", str(tmp_path / "run" / "last.npz"),
+                             "--n", "500", "--json", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert set(evaluation.POINT_KEYS) <= set(json.loads(out.read_text()))
+
+
+def test_eval_every_writes_metric_curves_without_changing_the_run(tmp_path):
+    kw = dict(model="toy", data="ring8", loss="ns", steps=4, batch_size=32, progress=False, sample_every=100)
+    Trainer(TrainConfig(out=str(tmp_path / "a"), eval_every=2, **kw)).train()
+    Trainer(TrainConfig(out=str(tmp_path / "b"), **kw)).train()
+    assert (tmp_path / "a" / "metrics.png").exists()
+    rows = (tmp_path / "a" / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("step,modes_covered") and [r.split(",")[0] for r in rows[1:]] == ["2", "4"]
+    assert (tmp_path / "a" / "losses.csv").read_text() == (tmp_path / "b" / "losses.csv").read_text()
+
+
+def test_point_metrics_of_perfect_samples():
+    from minigan import data
+
+    m = evaluation.point_metrics(data.grid25(2500, rng=np.random.default_rng(0)), "grid25")
+    assert m["modes_covered"] == 25 and m["high_quality"] > 0.97
