@@ -73,6 +73,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     Trainer(toy_config(tmp_path, steps=6), resume=True).train()  # the kept checkpoint resumes
 
 
+@pytest.mark.filterwarnings("ignore:.*(divide by zero|invalid value):RuntimeWarning")  # the NaN made on purpose
 def test_a_nan_gradient_stops_training_before_the_weights_go_bad(tmp_path):
     """The loss is finite but its gradient is not: the update is refused, so no checkpoint holds NaN."""
     trainer = Trainer(toy_config(tmp_path, steps=10, checkpoint_every=1))
