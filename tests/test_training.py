@@ -191,3 +191,12 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert "Interrupted; saved" in stdout
     step = checkpoint.load(str(out / "last.npz"))["step"]
     assert step >= 3 and int(read_losses(out)[-1][0]) == step
+
+
+def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):
+    Trainer(toy_config(tmp_path, model="cdcgan", loss="ns", data="mnist", steps=1, batch_size=8)).train()
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "7", "--n", "8",
+                     "--out", str(tmp_path / "sevens.png"))
+    assert result.returncode == 0 and (tmp_path / "sevens.png").exists(), result.stderr
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "10")
+    assert result.returncode == 2 and "0..9" in result.stderr
