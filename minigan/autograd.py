@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from .tensor import Tensor, as_tensor
+from .tensor import DEFAULT_FLOAT, Tensor, as_tensor
 
 _state = threading.local()
 
@@ -60,8 +60,13 @@ class Function:
     ``self.needs_input_grad`` tells it which input gradients are wanted, so it can skip the rest.
     """
 
+    float_inputs = False  # True for math functions: integer inputs are computed in float32, as in PyTorch
+
     def __call__(self, *inputs):
         inputs = tuple(as_tensor(x) for x in inputs)
+        if self.float_inputs:
+            inputs = tuple(x if np.issubdtype(x.dtype, np.floating) else Tensor(x.data.astype(DEFAULT_FLOAT))
+                           for x in inputs)
         y = self.forward(*(x.data for x in inputs))
         out = Tensor(np.asarray(y) if isinstance(y, np.generic) else y)  # NumPy reductions return scalars
         # Only floating-point results are differentiable (a cast to int64 leaves the graph).

@@ -35,6 +35,8 @@ class LeakyReLU(Function):
 class Sigmoid(Function):
     r"""$\sigma(x) = 1 / (1 + e^{-x})$, computed from $e^{-|x|} \le 1$ on both sides of 0."""
 
+    float_inputs = True
+
     def forward(self, x):
         xp = backend.get_array_module(x)
         z = xp.exp(-xp.abs(x))
@@ -46,6 +48,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    float_inputs = True
+
     def forward(self, x):
         return backend.get_array_module(x).tanh(x)
 
@@ -61,6 +65,8 @@ def _softplus_array(x):
 
 
 class Softplus(Function):
+    float_inputs = True
+
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
 
@@ -76,6 +82,8 @@ class Softplus(Function):
 
 
 class LogSigmoid(Function):
+    float_inputs = True
+
     def forward(self, x):
         return -_softplus_array(-x)  # log sigma(x) = -softplus(-x)
 
@@ -84,6 +92,8 @@ class LogSigmoid(Function):
 
 
 class Softmax(Function):
+    float_inputs = True
+
     def __init__(self, dim):
         self.dim = dim
 
@@ -97,6 +107,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    float_inputs = True
+
     def __init__(self, dim):
         self.dim = dim
 

@@ -11,6 +11,8 @@ from .shape import sum_to
 
 
 class Exp(Function):
+    float_inputs = True
+
     def forward(self, x):
         return backend.get_array_module(x).exp(x)
 
@@ -19,6 +21,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    float_inputs = True
+
     def forward(self, x):
         return backend.get_array_module(x).log(x)
 
@@ -27,6 +31,8 @@ class Log(Function):
 
 
 class Log1p(Function):
+    float_inputs = True
+
     def forward(self, x):
         return backend.get_array_module(x).log1p(x)
 
@@ -35,6 +41,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    float_inputs = True
+
     def forward(self, x):
         return backend.get_array_module(x).sqrt(x)
 
