@@ -75,6 +75,12 @@ def test_leaf_gradients_are_writable_arrays_of_their_own():
     assert b.grad.tolist() == [1.0, 1.0, 1.0]
 
 
+def test_std_of_equal_values_has_a_zero_gradient_as_in_pytorch():
+    x = mg.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    (g,) = mg.grad(x.std(), x)
+    assert g.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_gradients_reduce_to_each_inputs_broadcast_shape():
     a = mg.randn(3, 1, requires_grad=True)
     b = mg.randn(4, requires_grad=True)

@@ -9,6 +9,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, constant
+from .elementwise import where
 from .shape import broadcast_to, normalize_dim, normalize_dims, reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -52,8 +53,22 @@ def var(x, dim=None, *, correction=1, keepdim=False):
     return sum(centred * centred, dims, keepdim) / builtins.max(count - correction, 0)
 
 
+class StdFromVariance(Function):
+    """The square root that turns a variance into a standard deviation. Where all values are equal
+    (variance 0) its derivative, and so the gradient of std, is taken as 0, as PyTorch does, not inf."""
+
+    def forward(self, v):
+        return backend.get_array_module(v).sqrt(v)
+
+    def backward(self, gy):
+        y = self.output
+        positive = y.data > 0
+        return gy * constant(positive, y) / (2 * where(positive, y, 1.0))  # 1/(2y) only where y > 0
+
+
 def std(x, dim=None, *, correction=1, keepdim=False):
-    return var(x, dim, correction=correction, keepdim=keepdim).sqrt()
+    r"""Standard deviation (标准差) $\sqrt{\mathrm{var}(x)}$."""
+    return StdFromVariance()(var(x, dim, correction=correction, keepdim=keepdim))
 
 
 class Pick(Function):
