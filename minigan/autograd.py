@@ -8,11 +8,13 @@ needs).
 
 The engine below walks the graph with an explicit stack (no recursion, so a 50,000-op chain is
 fine), visits each function once in reverse topological order and frees the graph afterwards
-unless asked to keep it.
+unless asked to keep it: a freed function keeps only its edges (where its inputs came from), so
+a later pass can still walk past it, and fails only if it would have to run it again.
 """
 import contextlib
 import threading
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,6 +53,14 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+class Edge(NamedTuple):
+    """Where a function's input came from: enough to walk the graph after its tensors are freed."""
+
+    id: int
+    grad_fn: object
+    requires_grad: bool
+
+
 class Function:
     """One differentiable operation.
 
@@ -73,7 +83,8 @@ class Function:
         if is_grad_enabled() and any(x.requires_grad for x in inputs) and np.issubdtype(out.dtype, np.floating):
             out.requires_grad = True
             out.grad_fn = self
-            self.inputs = inputs
+            self.inputs = inputs  # the tensors backward needs; freed after a backward pass
+            self.edges = tuple(Edge(id(x), x.grad_fn, x.requires_grad) for x in inputs)  # the graph; kept
             self._output = weakref.ref(out)  # a strong reference would make a cycle
         return out
 
@@ -158,14 +169,18 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
         retain_graph = create_graph
     targets = None if inputs is None else {id(x) for x in inputs}
 
-    def wanted(x):
-        return (id(x) in targets) if targets is not None else (x.grad_fn is None and x.requires_grad)
+    def wanted(e):  # e: an Edge, or a Tensor seen as one
+        return e.id in targets if targets is not None else (e.grad_fn is None and e.requires_grad)
 
     order = _topological_order(y.grad_fn for y in outputs)
     # A function runs only if a wanted tensor lies upstream of it (torch prunes the same way).
     needed = set()
     for fn in order:
-        if any(wanted(x) or id(x.grad_fn) in needed for x in fn.inputs):
+        if any(wanted(e) or id(e.grad_fn) in needed for e in fn.edges):
+            if fn.inputs is None:
+                raise RuntimeError("backward: trying to go through the graph a second time; its "
+                                   "buffers were freed by the first pass. Pass retain_graph=True the "
+                                   "first time if you need to.")
             needed.add(id(fn))
 
     grads = {}  # id(tensor) -> (tensor, accumulated gradient)
@@ -190,9 +205,9 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
             entry = grads.get(id(out)) if out is not None else None
             if entry is None:
                 continue
-            if not wanted(out):
+            if not wanted(Edge(id(out), out.grad_fn, True)):
                 del grads[id(out)]  # an intermediate gradient is done with once it is passed on
-            fn.needs_input_grad = tuple(wanted(x) or id(x.grad_fn) in needed for x in fn.inputs)
+            fn.needs_input_grad = tuple(wanted(e) or id(e.grad_fn) in needed for e in fn.edges)
             in_grads = fn.backward(entry[1])
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -201,7 +216,7 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
                     accumulate(x, as_tensor(g))
             if not retain_graph:
                 fn.inputs = None
-    return {k: v for k, v in grads.items() if wanted(v[0])}
+    return {k: (x, g) for k, (x, g) in grads.items() if wanted(Edge(id(x), x.grad_fn, x.requires_grad))}
 
 
 def _topological_order(root_fns):
@@ -215,11 +230,7 @@ def _topological_order(root_fns):
             continue
         if id(fn) in seen:
             continue
-        if fn.inputs is None:
-            raise RuntimeError("backward: trying to go through the graph a second time; its "
-                               "buffers were freed by the first pass. Pass retain_graph=True the "
-                               "first time if you need to.")
         seen.add(id(fn))
         stack.append((fn, True))
-        stack.extend((x.grad_fn, False) for x in fn.inputs if x.grad_fn is not None and id(x.grad_fn) not in seen)
+        stack.extend((e.grad_fn, False) for e in fn.edges if e.grad_fn is not None and id(e.grad_fn) not in seen)
     return order

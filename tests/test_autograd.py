@@ -136,6 +136,17 @@ def test_the_graph_is_freed_after_backward_unless_retained():
         y.backward()
 
 
+def test_a_freed_part_of_the_graph_that_is_not_needed_does_not_stop_a_later_grad():
+    """As in a GAN step: G's branch is freed by G's update; D's gradient only walks past it."""
+    g, d = mg.randn(3, requires_grad=True), mg.randn(3, requires_grad=True)
+    fake = g * 2
+    mg.grad((fake * d).sum(), [g])
+    (gd,) = mg.grad((fake * d).sum(), [d])
+    assert gd.tolist() == pytest.approx((2 * g.numpy()).tolist())
+    with pytest.raises(RuntimeError, match="second time"):
+        mg.grad((fake * d).sum(), [g])
+
+
 def test_no_grad_records_nothing_and_detach_cuts_the_graph():
     x = mg.tensor([1.0], requires_grad=True)
     with mg.no_grad():
