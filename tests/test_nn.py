@@ -592,3 +592,9 @@ def test_dcgan_init():
     assert not net[1].bias.numpy().any()
     np.testing.assert_array_equal(net[5].weight.numpy(), linear_before)  # other layers untouched
     np.testing.assert_array_equal(net[3].bias.numpy(), conv_bias_before)
+
+
+def test_review_fixes_module_to_int_is_refused_and_numpy_int_kernel_sizes_work():
+    with pytest.raises(TypeError, match="floating-point"):
+        mg.nn.Linear(2, 2).to(np.int64)
+    assert mg.nn.Conv2d(1, 2, np.int64(3)).kernel_size == (3, 3)

@@ -262,3 +262,18 @@ def test_load_state_dict_errors():
     with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape \(3, 4\), but the parameter "
                                          r"has shape \(5,\)"):
         optim.Adam([b, a]).load_state_dict(state)
+
+
+def test_state_dict_survives_a_json_round_trip_with_arrays_as_lists():
+    w = mg.tensor(np.arange(3.0), requires_grad=True)
+    opt = mg.optim.Adam([w], lr=0.1)
+    w.grad = mg.ones(3, dtype=mg.float64)
+    opt.step()
+    text = json.dumps(opt.state_dict(), default=lambda a: a.tolist())
+    w2 = mg.tensor(w.numpy(), requires_grad=True)
+    opt2 = mg.optim.Adam([w2], lr=0.1)
+    opt2.load_state_dict(json.loads(text))
+    for p, o in ((w, opt), (w2, opt2)):
+        p.grad = mg.ones(3, dtype=mg.float64)
+        o.step()
+    np.testing.assert_array_equal(w.numpy(), w2.numpy())

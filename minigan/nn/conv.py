@@ -9,6 +9,7 @@ ConvTranspose2d is the gradient of Conv2d with respect to its input: it spreads 
 over a k x k patch of the output, the patches ``stride`` apart.
 """
 import math
+import numbers
 
 from . import functional as F
 from ..creation import zeros
@@ -17,7 +18,7 @@ from .module import Module, Parameter
 
 
 def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
+    return (value, value) if isinstance(value, numbers.Integral) else tuple(value)
 
 
 def transposed_same_padding(kernel_size, stride, dilation=1):

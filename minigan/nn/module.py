@@ -250,6 +250,8 @@ class Module(Movable):
             device, dtype = None, device  # model.to(mg.float64)
         if device is not None:
             device = backend.check_device(device)
+        if dtype is not None and not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"{type(self).__name__}.to: parameters can only be cast to a floating-point dtype, got {np.dtype(dtype)}")
 
         def convert(array):
             if dtype is not None and np.issubdtype(array.dtype, np.floating):

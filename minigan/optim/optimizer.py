@@ -8,6 +8,8 @@ A subclass writes only ``_update``, the rule for one parameter.
 import numbers
 from collections import defaultdict
 
+import numpy as np
+
 from .. import backend
 from ..autograd import enable_grad, no_grad
 from ..nn.module import clear_grads
@@ -115,6 +117,8 @@ class Optimizer:
                 raise ValueError(f"loaded state dict has state for parameter {key}, which none of its groups lists")
             param = params[int(key)]
             for name, value in values.items():
+                if isinstance(value, (list, tuple)):  # an array that went through JSON
+                    value = np.asarray(value)
                 if getattr(value, "ndim", 0) == 0:  # a number (or a 0-d array from .npz)
                     state[param][name] = value.item() if hasattr(value, "item") else value
                 elif tuple(value.shape) != param.shape:
