@@ -34,18 +34,22 @@ WORKLOADS = [
 CONV = dict(stride=2, padding=1)
 
 
-def median_ms(fns, repeats, warmup=3):
-    """The median time of each function in ms. The functions take turns, so that a busy spell on
-    a shared machine slows all of them alike and their ratio stays fair."""
-    for fn in fns:
-        for _ in range(warmup):
-            fn()
+def median_ms(fns, repeats, warmup=3, rounds=4):
+    """The median time of each function in ms, over ``repeats`` runs after a warm-up.
+
+    The functions take turns in blocks (``rounds`` of them), so a busy spell on a shared machine
+    slows all of them alike. Not call by call: the threads of OpenBLAS and of PyTorch's OpenMP
+    spin for a while after each call, and would slow the other library's next call down.
+    """
     times = [[] for _ in fns]
-    for _ in range(repeats):
+    for _ in range(rounds):
         for fn, t in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - start)
+            for _ in range(warmup):
+                fn()
+            for _ in range(max(1, repeats // rounds)):
+                start = time.perf_counter()
+                fn()
+                t.append(time.perf_counter() - start)
     return [1e3 * statistics.median(t) for t in times]
 
 

@@ -214,6 +214,19 @@ def test_gradcheck_names_the_input_and_the_element():
         mg.gradcheck(lambda a, b: a + WrongSquare()(b), (a, b))
 
 
+def test_gradcheck_still_checks_when_an_output_is_infinite():
+    class WrongWithInf(Function):
+        def forward(self, x):
+            return np.concatenate([2 * x, [-np.inf]])
+
+        def backward(self, gy):
+            return gy[:-1] * 3  # should be 2
+
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(mg.GradcheckError):
+        mg.gradcheck(lambda t: WrongWithInf()(t), (x,))
+
+
 def mlp(params, x):
     w1, b1, w2, b2 = params
     return (mg.tanh(x @ w1 + b1) @ w2 + b2).sum()

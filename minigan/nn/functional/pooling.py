@@ -41,7 +41,9 @@ class _Fold(Function):
         self.geometry = geometry
 
     def forward(self, cols):
-        return backend.get_array_module(cols).ascontiguousarray(_overlap_add(cols, self.geometry, axis=2))
+        xp = backend.get_array_module(cols)
+        padded = xp.zeros(cols.shape[:2] + self.geometry.span, dtype=cols.dtype)
+        return xp.ascontiguousarray(_overlap_add(padded, lambda i, j: cols[..., i, j], self.geometry, axis=2))
 
     def backward(self, gx):
         return _Unfold(self.geometry)(gx)
