@@ -25,8 +25,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import minigan as mg  # noqa: E402
-from minigan import data, metrics  # noqa: E402
+from minigan import data, evaluation, metrics  # noqa: E402
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
 
 METHODS = {  # label -> loss name of minigan.gan.training
@@ -55,8 +54,7 @@ def run(dataset, loss, seed, steps, batch_size, r1_gamma, workdir):
                          sample_every=10**9, checkpoint_every=10**9, progress=False)
     trainer = Trainer(config)
     trainer.train()
-    z = mg.tensor(np.random.default_rng(10_000 + seed).standard_normal((2500, trainer.gan.z_dim)).astype(np.float32))
-    return trainer.sample(z)
+    return evaluation.generate(trainer.gan, 2500, seed=10_000 + seed)
 
 
 def summarise(rows):

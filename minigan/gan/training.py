@@ -263,13 +263,10 @@ class Trainer:
         return result
 
     # --- pictures -----------------------------------------------------------------------
-    def sample(self, z, labels=None):
-        return self.gan.sample(z, labels)
-
     def save_samples(self):
         from .. import plotting
 
-        samples = self.sample(self.fixed_z, self.fixed_labels)
+        samples = self.gan.sample(self.fixed_z, self.fixed_labels)
         title = f"{self.cfg.model} / {self.cfg.loss}, step {self.step}"
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
             path = os.path.join(self.cfg.out, name)

@@ -16,7 +16,7 @@ from ... import backend
 from ...autograd import Function
 from ...ops import getitem, sum, where
 from ...tensor import as_tensor, constant
-from .conv import _Geometry, _overlap_add, _pair, _positive, _windows
+from .conv import _Geometry, _overlap_add, _positive, _windows
 
 __all__ = ["max_pool2d", "avg_pool2d", "pad"]
 
