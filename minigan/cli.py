@@ -41,6 +41,11 @@ def build_parser():
     train.add_argument("--n-critic", type=int, default=None, help="D updates per G update (default: 1; 5 for wgan, wgan-gp)")
     train.add_argument("--gp-lambda", type=float, default=10.0, help="gradient-penalty weight (default: %(default)s)")
     train.add_argument("--r1-gamma", type=float, default=10.0, help="R1 weight for ns-r1 (default: %(default)s)")
+    train.add_argument("--lr-decay", default="none", choices=["none", "linear"],
+                       help="linear: both learning rates fall to 0 at the last step (default: %(default)s)")
+    train.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                       help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default: off)")
+    train.add_argument("--pack", type=int, default=1, help="PacGAN: D judges packs of this many samples (default: %(default)s)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sample-every", type=int, default=200, help="write a sample grid every N steps (default: %(default)s)")
     train.add_argument("--checkpoint-every", type=int, default=500, help="write last.npz every N steps (default: %(default)s)")
@@ -82,7 +87,7 @@ def train(args):
     data = args.data or ("ring8" if args.model == "toy" else "mnist")
     if args.data_dir and not os.path.isdir(args.data_dir):
         raise UsageError(f"minigan train: --data-dir {args.data_dir} is not a directory")
-    for name in ("steps", "batch_size", "n_critic", "sample_every", "checkpoint_every", "eval_every"):
+    for name in ("steps", "batch_size", "n_critic", "pack", "sample_every", "checkpoint_every", "eval_every"):
         value, least = getattr(args, name), 0 if name == "eval_every" else 1
         if value is not None and value < least:
             raise UsageError(f"minigan train: --{name.replace('_', '-')} must be at least {least}, got {value}")
@@ -93,7 +98,8 @@ def train(args):
         raise UsageError(f"minigan train: --resume, but {os.path.join(out, 'last.npz')} does not exist")
     config = TrainConfig(model=args.model, loss=args.loss, data="idx" if args.data_dir else data, data_dir=args.data_dir,
                          out=out, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                         n_critic=args.n_critic, gp_lambda=args.gp_lambda, r1_gamma=args.r1_gamma, seed=args.seed,
+                         n_critic=args.n_critic, gp_lambda=args.gp_lambda, r1_gamma=args.r1_gamma, lr_decay=args.lr_decay,
+                         ema=args.ema, pack=args.pack, seed=args.seed,
                          sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
                          eval_every=args.eval_every, progress=not args.no_progress)
     try:
@@ -116,7 +122,8 @@ def train(args):
 
 
 def _load_generator(path):
-    """The GAN a checkpoint was trained as, with its generator's weights, and the run's config."""
+    """The GAN a checkpoint was trained as, with its generator's weights (their moving average when
+    the run kept one, --ema), and the run's config."""
     from . import checkpoint
     from .gan.models import build
 
@@ -125,7 +132,7 @@ def _load_generator(path):
         raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator")
     try:
         gan = build(state["config"]["model"])
-        gan.generator.load_state_dict(state["generator"])
+        gan.generator.load_state_dict(state.get("generator_ema", state["generator"]))
     except (KeyError, ValueError, RuntimeError) as error:
         raise checkpoint.CheckpointError(f"checkpoint {path} does not fit its model: {error}") from None
     return gan, {**state["config"], "step": state.get("step")}
@@ -172,8 +179,8 @@ def evaluate(args):
         print(f"  {key:20s} {value:.4f}" if isinstance(value, float) else f"  {key:20s} {value}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"Wrote {args.json}")
+            json.dump(evaluation.strict_json(result), f, indent=2, allow_nan=False)
+        print(f"Wrote {args.json}{' (inf and nan as null)' if evaluation.strict_json(result) != result else ''}")
     return 0
 
 

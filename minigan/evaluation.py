@@ -73,6 +73,19 @@ def generate(gan, n, seed=0, label=None):
     return gan.sample(z, labels)
 
 
+def strict_json(value):
+    """``value`` (dicts, lists, numbers) with every inf or nan replaced by None, so that it dumps as
+    standard JSON (``null``) rather than Python's ``Infinity``/``NaN``, which most JSON readers refuse.
+    (The reverse KL is inf when no sample is of high quality.)"""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def evaluate(gan, n, data_name, seed=0):
     """The metrics that apply to ``gan``'s kind of data."""
     samples = generate(gan, n, seed)

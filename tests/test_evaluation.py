@@ -48,3 +48,9 @@ def test_point_metrics_of_perfect_samples():
 
     m = evaluation.point_metrics(data.grid25(2500, rng=np.random.default_rng(0)), "grid25")
     assert m["modes_covered"] == 25 and m["high_quality"] > 0.97
+
+
+def test_strict_json_writes_inf_and_nan_as_null():
+    result = {"reverse_kl": float("inf"), "high_quality": 0.0, "rows": [float("nan"), 1.5, 3], "name": "ring8"}
+    text = json.dumps(evaluation.strict_json(result), allow_nan=False)
+    assert json.loads(text) == {"reverse_kl": None, "high_quality": 0.0, "rows": [None, 1.5, 3], "name": "ring8"}

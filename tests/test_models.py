@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan.gan.models import MODELS, build, dcgan32
+from minigan.gan.models import MODELS, PACKABLE, build, dcgan32
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -43,3 +43,28 @@ def test_dcgan_discriminator_has_no_batchnorm_so_it_can_be_a_wgan_gp_critic():
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'gan9000'"):
         build("gan9000")
+
+
+@pytest.mark.parametrize("name", PACKABLE)
+def test_pacgan_judges_packs_of_consecutive_samples(name):
+    gan = build(name, pack=4)
+    x = gan.generator(mg.randn(8, gan.z_dim))
+    logits = gan.discriminator(x)
+    assert logits.shape == (2,)
+    # The second pack's logit depends on samples 4..7 alone.
+    (g,) = mg.grad(logits[1], x)
+    per_sample = np.abs(g.numpy()).reshape(8, -1).sum(1)
+    assert (per_sample[:4] == 0).all() and (per_sample[4:] > 0).all()
+    # A pack is the samples side by side on the channel (feature) axis, in order.
+    inner = gan.discriminator.discriminator
+    np.testing.assert_array_equal(logits.numpy(), inner(x.reshape(2, 4 * x.shape[1], *x.shape[2:])).numpy())
+    with pytest.raises(ValueError, match="Packed \\(PacGAN, m=4\\): batch of 6 samples"):
+        gan.discriminator(x[:6])
+
+
+def test_pack_errors_name_the_models_that_take_it():
+    with pytest.raises(ValueError, match="PacGAN is built for dcgan, toy, not 'mlp'"):
+        build("mlp", pack=2)
+    with pytest.raises(ValueError, match="pack=0"):
+        build("toy", pack=0)
+    assert build("mlp", pack=1).name == "mlp"

@@ -277,3 +277,61 @@ def test_state_dict_survives_a_json_round_trip_with_arrays_as_lists():
         p.grad = mg.ones(3, dtype=mg.float64)
         o.step()
     np.testing.assert_array_equal(w.numpy(), w2.numpy())
+
+
+@pytest.mark.parametrize("kwargs", [dict(start_factor=1.0, end_factor=0.0, total_iters=10), dict(),
+                                    dict(start_factor=0.5, end_factor=0.1, total_iters=3)])
+def test_linear_lr_against_pytorch(kwargs):
+    torch = pytest.importorskip("torch")
+    ours = optim.Adam([mg.tensor([1.0], requires_grad=True)], lr=0.01)
+    theirs = torch.optim.Adam([torch.nn.Parameter(torch.tensor([1.0]))], lr=0.01)
+    ours_schedule, their_schedule = optim.lr_scheduler.LinearLR(ours, **kwargs), \
+        torch.optim.lr_scheduler.LinearLR(theirs, **kwargs)
+    for _ in range(13):
+        assert ours_schedule.get_last_lr() == pytest.approx(their_schedule.get_last_lr(), rel=1e-12, abs=1e-15)
+        theirs.step()
+        ours_schedule.step(), their_schedule.step()
+
+
+def test_linear_lr_by_hand_and_resumed_from_its_state():
+    param = mg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([param], lr=0.1)
+    schedule = optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=4)
+    seen = []
+    for _ in range(6):
+        seen.append(opt.param_groups[0]["lr"])
+        schedule.step()
+    assert seen == pytest.approx([0.1, 0.075, 0.05, 0.025, 0.0, 0.0])
+    state = json.loads(json.dumps(schedule.state_dict()))
+    fresh_opt = optim.SGD([param], lr=0.1)
+    fresh = optim.lr_scheduler.LinearLR(fresh_opt, 1.0, 0.0, total_iters=4)
+    assert fresh_opt.param_groups[0]["lr"] == 0.1
+    state["last_epoch"] = 2
+    fresh.load_state_dict(state)
+    assert fresh_opt.param_groups[0]["lr"] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="LinearLR: total_iters=0"):
+        optim.lr_scheduler.LinearLR(opt, total_iters=0)
+    with pytest.raises(ValueError, match="start_factor=0"):
+        optim.lr_scheduler.LinearLR(opt, start_factor=0)
+
+
+def test_ema_averages_parameters_and_copies_buffers():
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    start = [p.numpy().copy() for p in model.parameters()]
+    ema = optim.EMA(model, decay=0.9)
+    assert all(not p.requires_grad for p in ema.module.parameters())
+    expected = [s.copy() for s in start]
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for p in model.parameters():
+            p.data[...] = p.data + rng.standard_normal(p.shape).astype(np.float32)
+        model(mg.tensor(rng.standard_normal((8, 3)).astype(np.float32)))  # moves BatchNorm's running stats
+        ema.update(model)
+        expected = [0.9 * e + 0.1 * p.numpy() for e, p in zip(expected, model.parameters())]
+    for e, average, p, s in zip(expected, ema.module.parameters(), model.parameters(), start):
+        np.testing.assert_allclose(average.numpy(), e, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(average.numpy(), p.numpy()) and not np.allclose(average.numpy(), s)
+    for mine, theirs in zip(ema.module.buffers(), model.buffers()):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="EMA: decay=1"):
+        optim.EMA(model, decay=1.0)

@@ -48,6 +48,42 @@ def test_an_interrupted_and_resumed_run_gives_the_same_losses(tmp_path, loss):
     assert read_losses(tmp_path / "parts") == read_losses(tmp_path / "whole")
 
 
+def test_resume_with_lr_decay_ema_and_pacgan_gives_the_same_losses_and_weights(tmp_path):
+    kw = dict(loss="ns-r1", lr_decay="linear", ema=0.9, pack=4)
+    whole = Trainer(toy_config(tmp_path / "whole", steps=6, **kw))
+    whole.train()
+    first = Trainer(toy_config(tmp_path / "parts", steps=6, **kw))
+    first.total_steps = 3  # stop half way, as Ctrl-C would: the schedule still runs over 6 steps
+    first.train()
+    parts = Trainer(toy_config(tmp_path / "parts", steps=6, **kw), resume=True)
+    parts.train()
+    assert read_losses(tmp_path / "parts") == read_losses(tmp_path / "whole")
+    for a, b in zip(whole.ema.module.parameters(), parts.ema.module.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert [o.param_groups[0]["lr"] for o in (parts.opt_g, parts.opt_d)] == [0.0, 0.0]  # decayed to zero
+
+
+def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
+    from minigan.cli import _load_generator
+
+    trainer = Trainer(toy_config(tmp_path, loss="ns", ema=0.5))
+    trainer.train()
+    assert trainer.sampler.generator is trainer.ema.module
+    state = checkpoint.load(str(tmp_path / "last.npz"))
+    gan, _ = _load_generator(str(tmp_path / "last.npz"))
+    for name, loaded in gan.generator.state_dict().items():
+        np.testing.assert_array_equal(loaded, state["generator_ema"][name])
+        assert not np.array_equal(loaded, state["generator"][name]) or "running" in name
+
+
+@pytest.mark.parametrize("kw, message", [(dict(lr_decay="cosine"), "unknown lr_decay 'cosine'"),
+                                         (dict(pack=5), "batch size 32 does not divide into PacGAN packs of 5"),
+                                         (dict(model="mlp", data="mnist", pack=2), "PacGAN is built for dcgan, toy")])
+def test_training_option_errors(tmp_path, kw, message):
+    with pytest.raises(ValueError, match=message):
+        Trainer(toy_config(tmp_path, **kw))
+
+
 def test_resume_on_images_with_batchnorm_matches(tmp_path):
     """DCGAN: BatchNorm running statistics, Adam state and the data order all survive a resume."""
     kw = dict(model="dcgan", loss="ns", data="mnist", batch_size=16, checkpoint_every=2, sample_every=100)
@@ -150,6 +186,9 @@ def test_cli_train_sample_and_models(tmp_path):
     (["train", "--model", "nope", "--steps", "1"], "unknown model 'nope'"),
     (["train", "--loss", "nope", "--steps", "1"], "unknown loss 'nope'"),
     (["train", "--steps", "0"], "--steps must be at least 1"),
+    (["train", "--pack", "0"], "--pack must be at least 1"),
+    (["train", "--ema", "1"], "EMA: decay=1.0, expected 0 <= decay < 1"),
+    (["train", "--lr-decay", "cosine"], "invalid choice"),
     (["train", "--steps", "x"], "invalid int value"),
     (["train", "--resume", "--out", "no-such-run"], "does not exist"),
     (["train", "--data-dir", "no-such-dir"], "is not a directory"),

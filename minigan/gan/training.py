@@ -9,6 +9,13 @@ cross-entropy losses, 5 for the Wasserstein ones). A run directory collects:
     losses.png      the loss curves
     last.npz        the newest checkpoint: models, optimizers, step, data position, RNG state
 
+Beyond the losses (their effect is measured in `benchmarks/mode_collapse.py`):
+``lr_decay="linear"`` takes both learning rates to 0 at the last step, so the players settle
+instead of circling their equilibrium; ``ema=0.999`` keeps a moving average of G's weights
+(`minigan.optim.EMA`), and the samples, the evaluations and `minigan sample`/`eval` then use it;
+``pack=m`` is PacGAN: D judges packs of m samples. The decay spans the run's total steps, so a
+run resumed with another ``--steps`` continues on the new schedule.
+
 Runs are deterministic on the CPU (same seed, same losses, bit for bit), and ``resume=True``
 continues from ``last.npz`` to exactly the losses of an uninterrupted run. A NaN or inf loss
 stops the run with a message; Ctrl-C saves a checkpoint at the end of the current step.
@@ -52,6 +59,9 @@ class TrainConfig:
     gp_lambda: float = 10.0
     r1_gamma: float = 10.0
     clip_value: float = 0.01
+    lr_decay: str = "none"  # "linear": both learning rates fall linearly to 0 at the last step
+    ema: float = 0.0  # > 0: sample from an exponential moving average of G's weights with this decay
+    pack: int = 1  # > 1: PacGAN, D judges packs of this many samples
     seed: int = 0
     sample_every: int = 200
     checkpoint_every: int = 500
@@ -110,9 +120,16 @@ class Trainer:
         self.clip = defaults["clip"]
         self.d_loss, self.g_loss, _ = LOSSES[cfg.loss]
 
+        if cfg.lr_decay not in LR_DECAYS:
+            raise ValueError(f"unknown lr_decay {cfg.lr_decay!r}; choose one of {', '.join(LR_DECAYS)}")
+        if cfg.batch_size % cfg.pack:
+            raise ValueError(f"batch size {cfg.batch_size} does not divide into PacGAN packs of {cfg.pack}")
         random.manual_seed(cfg.seed)
-        self.gan = build(cfg.model)
+        self.gan = build(cfg.model, pack=cfg.pack)
         self.G, self.D = self.gan.generator, self.gan.discriminator
+        # What samples, evaluations and `minigan sample` see: G itself, or the average of its weights.
+        self.ema = optim.EMA(self.G, cfg.ema) if cfg.ema else None
+        self.sampler = dataclasses.replace(self.gan, generator=self.ema.module) if self.ema else self.gan
         self.images, self.labels = load_data(cfg, self.gan)
         self.loader = DataLoader(self.images, self.labels, batch_size=cfg.batch_size, seed=cfg.seed)
         self.batches_per_epoch = len(self.loader)
@@ -124,6 +141,8 @@ class Trainer:
         make = (lambda p: optim.RMSprop(p, lr=cfg.lr)) if defaults["optimizer"] == "rmsprop" else \
             (lambda p: optim.Adam(p, lr=cfg.lr, betas=cfg.betas))
         self.opt_g, self.opt_d = make(self.G.parameters()), make(self.D.parameters())
+        self.schedulers = [optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=self.total_steps)
+                           for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         # Fixed noise, from its own generator: the sample grids show one and the same z all along.
         fixed = np.random.default_rng(cfg.seed + 1)
         n = 100 if self.gan.conditional else (2500 if self.gan.data == "2d" else 64)
@@ -171,6 +190,10 @@ class Trainer:
         z = randn(cfg.batch_size, self.gan.z_dim)
         loss_g = self.g_loss(self.critic(labels), real, self.generate(z, labels), cfg)
         self._update(self.opt_g, loss_g, self.G, "generator")
+        for scheduler in self.schedulers:
+            scheduler.step()
+        if self.ema:
+            self.ema.update(self.G)
         self.step += 1
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
 
@@ -246,7 +269,7 @@ class Trainer:
         from .. import evaluation, plotting
 
         rng_state = random.get_rng_state()  # (building the classifier draws initial weights)
-        result = evaluation.evaluate(self.gan, 2500 if self.gan.data == "2d" else 2000, self.cfg.data, seed=self.step)
+        result = evaluation.evaluate(self.sampler, 2500 if self.gan.data == "2d" else 2000, self.cfg.data, seed=self.step)
         random.set_rng_state(rng_state)
         keys = evaluation.POINT_KEYS if self.gan.data == "2d" else evaluation.IMAGE_KEYS
         path = os.path.join(self.cfg.out, "metrics.csv")
@@ -266,7 +289,7 @@ class Trainer:
     def save_samples(self):
         from .. import plotting
 
-        samples = self.gan.sample(self.fixed_z, self.fixed_labels)
+        samples = self.sampler.sample(self.fixed_z, self.fixed_labels)
         title = f"{self.cfg.model} / {self.cfg.loss}, step {self.step}"
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
             path = os.path.join(self.cfg.out, name)
@@ -287,13 +310,16 @@ class Trainer:
 
     # --- checkpoints --------------------------------------------------------------------
     def state(self):
-        return {
+        state = {
             "config": dataclasses.asdict(self.cfg),
             "step": self.step, "epoch": self.epoch, "batch": self.batch,
             "rng": json.dumps(random.get_rng_state()),
             "generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
         }
+        if self.ema:
+            state["generator_ema"] = self.ema.module.state_dict()
+        return state
 
     def save(self, path):
         checkpoint.save(path, self.state())
@@ -310,9 +336,13 @@ class Trainer:
             self.D.load_state_dict(state["discriminator"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
+            if self.ema:
+                self.ema.module.load_state_dict(state["generator_ema"])
         except (KeyError, ValueError, RuntimeError) as error:
             raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
         self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
+        for scheduler in self.schedulers:  # the rates the schedule gives at this step
+            scheduler.load_state_dict({"last_epoch": self.step, "base_lrs": scheduler.base_lrs})
         random.set_rng_state(json.loads(state["rng"]))
 
     def _checkpoint_step(self):
@@ -324,7 +354,8 @@ class Trainer:
 
 # What a resumed run must share with the run it continues, for its losses to be the same.
 RESUMABLE_MUST_MATCH = ("data", "data_dir", "batch_size", "lr", "betas", "n_critic", "gp_lambda", "r1_gamma",
-                        "clip_value", "seed")
+                        "clip_value", "lr_decay", "ema", "pack", "seed")
+LR_DECAYS = ("none", "linear")
 
 
 def _comparable(value):
