@@ -10,9 +10,11 @@ histogram to uniform. It prints mean +- std over seeds beside the published rows
 figure of every method's samples (first seed) over the modes, plus the numbers as JSON.
 
 The first four methods compare losses at one budget (``--steps``, constant learning rate). PacGAN
-packs 4 samples into each input of D at the same budget. The last, "recipe", is our best: R1, a
-learning rate that decays linearly to 0, and samples from the moving average of G's weights,
-trained 10 times longer. Each run is seeded, so ``--jobs`` changes the wall time, not the numbers.
+packs 4 samples into each input of D at the same budget of samples, so its D sees 64 packs per
+step; the paper's feeds 4 times the samples and trains far longer, which may be why its row is
+much better than ours. The last, "recipe", is our best: R1, a learning rate that decays linearly
+to 0, and samples from the moving average of G's weights, trained 10 times longer. Each run is
+seeded, so ``--jobs`` changes the wall time, not the numbers.
 """
 import argparse
 import concurrent.futures
@@ -94,6 +96,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as workdir, concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
         futures = {pool.submit(run, *task, args, workdir): task for task in tasks}
         for future in concurrent.futures.as_completed(futures):
+            if future.exception() is not None:  # stop now, not after every queued run
+                pool.shutdown(cancel_futures=True)
             (dataset, method, seed), (points, m, seconds) = futures[future], future.result()
             done[dataset, method, seed] = points, m
             print(f"{dataset:7s} {labels[method]:38s} seed {seed}: {m['modes_covered']:2d} modes, "

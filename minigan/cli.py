@@ -24,6 +24,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser():
+    from .gan.training import LR_DECAYS
+
     parser = Parser(prog="minigan", description="GANs and VAEs on a tiny autodiff engine.")
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -41,8 +43,8 @@ def build_parser():
     train.add_argument("--n-critic", type=int, default=None, help="D updates per G update (default: 1; 5 for wgan, wgan-gp)")
     train.add_argument("--gp-lambda", type=float, default=10.0, help="gradient-penalty weight (default: %(default)s)")
     train.add_argument("--r1-gamma", type=float, default=10.0, help="R1 weight for ns-r1 (default: %(default)s)")
-    train.add_argument("--lr-decay", default="none", choices=["none", "linear"],
-                       help="linear: both learning rates fall to 0 at the last step (default: %(default)s)")
+    train.add_argument("--lr-decay", default="none", choices=LR_DECAYS,
+                       help="linear: both learning rates fall linearly to 0 over the run (default: %(default)s)")
     train.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                        help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default: off)")
     train.add_argument("--pack", type=int, default=1, help="PacGAN: D judges packs of this many samples (default: %(default)s)")
@@ -179,8 +181,9 @@ def evaluate(args):
         print(f"  {key:20s} {value:.4f}" if isinstance(value, float) else f"  {key:20s} {value}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(evaluation.strict_json(result), f, indent=2, allow_nan=False)
-        print(f"Wrote {args.json}{' (inf and nan as null)' if evaluation.strict_json(result) != result else ''}")
+            strict = evaluation.strict_json(result)
+            json.dump(strict, f, indent=2, allow_nan=False)
+        print(f"Wrote {args.json}{' (inf and nan as null)' if strict != result else ''}")
     return 0
 
 

@@ -81,7 +81,7 @@ def strict_json(value):
         return {k: strict_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [strict_json(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
         return None
     return value
 

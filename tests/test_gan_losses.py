@@ -139,3 +139,17 @@ def test_clip_weights_clips_in_place():
     w = mg.tensor([-0.5, 0.005, 0.5], requires_grad=True)
     gan.clip_weights_([w], 0.01)
     assert w.tolist() == pytest.approx([-0.01, 0.005, 0.01])
+
+
+def test_r1_on_a_pacgan_critic_takes_the_gradient_norm_per_pack():
+    """A pack is one input of D: its squared gradient norm is the sum over its samples'."""
+    from minigan.gan.models import build
+
+    critic = build("toy", pack=2).discriminator
+    x = mg.randn(6, 2).requires_grad_()
+    per_pack = gan.losses._input_gradient_sq_norms(critic, x)
+    (g,) = mg.grad(critic(x).sum(), x)
+    by_sample = (g.numpy() ** 2).sum(1)
+    assert per_pack.shape == (3,)
+    np.testing.assert_allclose(per_pack.numpy(), by_sample.reshape(3, 2).sum(1), rtol=1e-5)
+    np.testing.assert_allclose(gan.losses.r1_penalty(critic, x, gamma=2.0).item(), per_pack.numpy().mean(), rtol=1e-5)

@@ -322,12 +322,14 @@ def test_ema_averages_parameters_and_copies_buffers():
     assert all(not p.requires_grad for p in ema.module.parameters())
     expected = [s.copy() for s in start]
     rng = np.random.default_rng(0)
-    for _ in range(3):
+    # Three updates warm up with beta_t = (1 + t) / (10 + t); then, long after, beta = decay.
+    for t, beta in [(1, 2 / 11), (2, 3 / 12), (3, 4 / 13), (10**6, 0.9)]:
+        ema.num_updates = t - 1
         for p in model.parameters():
             p.data[...] = p.data + rng.standard_normal(p.shape).astype(np.float32)
         model(mg.tensor(rng.standard_normal((8, 3)).astype(np.float32)))  # moves BatchNorm's running stats
         ema.update(model)
-        expected = [0.9 * e + 0.1 * p.numpy() for e, p in zip(expected, model.parameters())]
+        expected = [beta * e + (1 - beta) * p.numpy() for e, p in zip(expected, model.parameters())]
     for e, average, p, s in zip(expected, ema.module.parameters(), model.parameters(), start):
         np.testing.assert_allclose(average.numpy(), e, rtol=1e-5, atol=1e-6)
         assert not np.allclose(average.numpy(), p.numpy()) and not np.allclose(average.numpy(), s)

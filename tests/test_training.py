@@ -77,20 +77,27 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
 
 
 @pytest.mark.parametrize("kw, message", [(dict(lr_decay="cosine"), "unknown lr_decay 'cosine'"),
-                                         (dict(pack=5), "batch size 32 does not divide into PacGAN packs of 5"),
-                                         (dict(model="mlp", data="mnist", pack=2), "PacGAN is built for dcgan, toy")])
+                                         (dict(pack=0), "pack=0, expected a positive integer"),
+                                         (dict(pack=2, loss="wgan-gp"), "penalty is defined per sample, not per pack"),
+                                         (dict(pack=5, loss="ns"), "batch size 32 does not divide into PacGAN packs of 5"),
+                                         (dict(model="mlp", data="mnist", loss="ns", pack=2), "PacGAN is built for dcgan, toy")])
 def test_training_option_errors(tmp_path, kw, message):
     with pytest.raises(ValueError, match=message):
         Trainer(toy_config(tmp_path, **kw))
 
 
 def test_resume_on_images_with_batchnorm_matches(tmp_path):
-    """DCGAN: BatchNorm running statistics, Adam state and the data order all survive a resume."""
-    kw = dict(model="dcgan", loss="ns", data="mnist", batch_size=16, checkpoint_every=2, sample_every=100)
-    Trainer(toy_config(tmp_path / "whole", steps=4, **kw)).train()
+    """DCGAN: BatchNorm running statistics, Adam state, the data order and the moving average of G
+    (with its BatchNorm buffers) all survive a resume."""
+    kw = dict(model="dcgan", loss="ns", data="mnist", batch_size=16, checkpoint_every=2, sample_every=100, ema=0.9)
+    whole = Trainer(toy_config(tmp_path / "whole", steps=4, **kw))
+    whole.train()
     Trainer(toy_config(tmp_path / "parts", steps=2, **kw)).train()
-    Trainer(toy_config(tmp_path / "parts", steps=4, **kw), resume=True).train()
+    parts = Trainer(toy_config(tmp_path / "parts", steps=4, **kw), resume=True)
+    parts.train()
     assert read_losses(tmp_path / "parts") == read_losses(tmp_path / "whole")
+    for (name, a), b in zip(whole.ema.module.state_dict().items(), parts.ema.module.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -163,6 +170,18 @@ def test_a_checkpoint_of_another_model_is_refused(tmp_path):
     Trainer(toy_config(tmp_path, steps=1)).train()
     with pytest.raises(checkpoint.CheckpointError, match="is for model 'toy'"):
         Trainer(toy_config(tmp_path, model="dcgan", data="mnist"), resume=True)
+
+
+def test_a_checkpoint_older_than_an_option_resumes_only_with_its_default(tmp_path):
+    Trainer(toy_config(tmp_path, loss="ns", steps=1)).train()
+    path = str(tmp_path / "last.npz")
+    state = checkpoint.load(path)
+    for key in ("lr_decay", "ema", "pack"):  # as written before these options existed
+        del state["config"][key]
+    checkpoint.save(path, state)
+    with pytest.raises(checkpoint.CheckpointError, match="is for lr_decay 'none', not 'linear'"):
+        Trainer(toy_config(tmp_path, loss="ns", steps=2, lr_decay="linear"), resume=True)
+    Trainer(toy_config(tmp_path, loss="ns", steps=2), resume=True).train()
 
 
 def run_cli(*args, cwd=None, **kw):

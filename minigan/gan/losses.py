@@ -89,9 +89,11 @@ def clip_weights_(parameters, clip_value=0.01):
 
 
 def _input_gradient_sq_norms(critic, x):
-    r"""$\|\nabla_x D(x)\|_2^2$ per sample, with a graph, so that a penalty on it can be trained."""
-    (g,) = grad(critic(x).sum(), x, create_graph=True)
-    return (g * g).reshape(g.shape[0], -1).sum(1)
+    r"""$\|\nabla_x D(x)\|_2^2$ per output of D, with a graph, so that a penalty on it can be trained.
+    One output per sample; with PacGAN's packs, one per pack, whose input is all of its samples."""
+    scores = critic(x)
+    (g,) = grad(scores.sum(), x, create_graph=True)
+    return (g * g).reshape(scores.shape[0], -1).sum(1)
 
 
 def interpolate(real, fake, eps=None):

@@ -10,7 +10,7 @@ cross-entropy losses, 5 for the Wasserstein ones). A run directory collects:
     last.npz        the newest checkpoint: models, optimizers, step, data position, RNG state
 
 Beyond the losses (their effect is measured in `benchmarks/mode_collapse.py`):
-``lr_decay="linear"`` takes both learning rates to 0 at the last step, so the players settle
+``lr_decay="linear"`` takes both learning rates linearly to 0 by the end, so the players settle
 instead of circling their equilibrium; ``ema=0.999`` keeps a moving average of G's weights
 (`minigan.optim.EMA`), and the samples, the evaluations and `minigan sample`/`eval` then use it;
 ``pack=m`` is PacGAN: D judges packs of m samples. The decay spans the run's total steps, so a
@@ -59,7 +59,7 @@ class TrainConfig:
     gp_lambda: float = 10.0
     r1_gamma: float = 10.0
     clip_value: float = 0.01
-    lr_decay: str = "none"  # "linear": both learning rates fall linearly to 0 at the last step
+    lr_decay: str = "none"  # "linear": both learning rates fall linearly, to 0 after the last step
     ema: float = 0.0  # > 0: sample from an exponential moving average of G's weights with this decay
     pack: int = 1  # > 1: PacGAN, D judges packs of this many samples
     seed: int = 0
@@ -89,6 +89,7 @@ LOSSES = {
     "article001": (lambda D, x, f, c: L.article001_discriminator_loss(D, x, f, lambda4=c.gp_lambda),
                    lambda D, x, f, c: L.article001_generator_loss(D, x, f), {}),
 }
+LR_DECAYS = ("none", "linear")
 DEFAULTS = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1, "clip": False}
 
 
@@ -122,8 +123,13 @@ class Trainer:
 
         if cfg.lr_decay not in LR_DECAYS:
             raise ValueError(f"unknown lr_decay {cfg.lr_decay!r}; choose one of {', '.join(LR_DECAYS)}")
+        if not isinstance(cfg.pack, (int, np.integer)) or cfg.pack < 1:
+            raise ValueError(f"pack={cfg.pack!r}, expected a positive integer")
         if cfg.batch_size % cfg.pack:
             raise ValueError(f"batch size {cfg.batch_size} does not divide into PacGAN packs of {cfg.pack}")
+        if cfg.pack > 1 and cfg.loss in ("wgan-gp", "article001"):
+            # Its interpolates mix samples one by one, which does not put them between a real and a fake pack.
+            raise ValueError(f"pack={cfg.pack}: the {cfg.loss} gradient penalty is defined per sample, not per pack")
         random.manual_seed(cfg.seed)
         self.gan = build(cfg.model, pack=cfg.pack)
         self.G, self.D = self.gan.generator, self.gan.discriminator
@@ -327,9 +333,11 @@ class Trainer:
     def load(self, path):
         state = checkpoint.load(path)
         saved, now = state["config"], dataclasses.asdict(self.cfg)
+        defaults = dataclasses.asdict(TrainConfig())  # for keys that older checkpoints lack
         for key in ("model", "loss") + RESUMABLE_MUST_MATCH:
-            if key in saved and _comparable(saved[key]) != _comparable(now[key]):
-                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {saved[key]!r}, not {now[key]!r}: "
+            if _comparable(saved.get(key, defaults[key])) != _comparable(now[key]):
+                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {saved.get(key, defaults[key])!r}, "
+                                                 f"not {now[key]!r}: "
                                                  "a resumed run continues the same run (only --steps/--epochs may change)")
         try:
             self.G.load_state_dict(state["generator"])
@@ -338,6 +346,7 @@ class Trainer:
             self.opt_d.load_state_dict(state["opt_d"])
             if self.ema:
                 self.ema.module.load_state_dict(state["generator_ema"])
+                self.ema.num_updates = int(state["step"])
         except (KeyError, ValueError, RuntimeError) as error:
             raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
         self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
@@ -355,7 +364,6 @@ class Trainer:
 # What a resumed run must share with the run it continues, for its losses to be the same.
 RESUMABLE_MUST_MATCH = ("data", "data_dir", "batch_size", "lr", "betas", "n_critic", "gp_lambda", "r1_gamma",
                         "clip_value", "lr_decay", "ema", "pack", "seed")
-LR_DECAYS = ("none", "linear")
 
 
 def _comparable(value):

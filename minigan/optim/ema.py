@@ -11,28 +11,36 @@ from ..autograd import no_grad
 
 
 class EMA:
-    r"""A copy of ``model`` whose parameters follow $\bar\theta_t = \beta\,\bar\theta_{t-1} + (1 - \beta)\,\theta_t$.
+    r"""A copy of ``model`` whose parameters follow $\bar\theta_t = \beta_t\,\bar\theta_{t-1} + (1 - \beta_t)\,\theta_t$.
 
         ema = EMA(generator, decay=0.999)
         ...; opt_g.step(); ema.update(generator)
         samples = ema.module(z)
 
-    Buffers (BatchNorm's running statistics) are copied, not averaged: they describe the batch
-    statistics of the live model. (PyTorch's ``AveragedModel`` with ``get_ema_multi_avg_fn(decay)``
-    averages the parameters the same way, but leaves its buffers as they were at the copy unless
-    told ``use_buffers=True``.) ``decay`` 0.999 averages over about the last 1,000 steps.
+    $\beta_t = \min(\beta, \frac{1 + t}{10 + t})$ at the t-th update (TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``): early on the average forgets fast, so
+    a short run is not held back by its random initial weights, which plain $\beta$ = 0.999 would
+    still weigh at 37% after 1,000 steps. ``decay`` 0.999 then averages over about 1,000 steps.
+
+    Buffers (BatchNorm's running statistics) are copied from the live model, as PyTorch's
+    ``AveragedModel`` does by default. That is an approximation: the statistics belong to the live
+    weights, not to their average. (``AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))``
+    also differs at its first update, which copies the weights instead of averaging them.)
     """
 
     def __init__(self, model, decay=0.999):
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"EMA: decay={decay!r}, expected 0 <= decay < 1")
         self.decay = decay
+        self.num_updates = 0
         self.module = copy.deepcopy(model)
         self.module.requires_grad_(False)
 
     def update(self, model):
+        self.num_updates += 1
+        beta = min(self.decay, (1 + self.num_updates) / (10 + self.num_updates))
         with no_grad():
-            for average, param in zip(self.module.parameters(), model.parameters()):
-                average.data += (1 - self.decay) * (param.data - average.data)
-            for mine, theirs in zip(self.module.buffers(), model.buffers()):
+            for average, param in zip(self.module.parameters(), model.parameters(), strict=True):
+                average.data += (1 - beta) * (param.data - average.data)
+            for mine, theirs in zip(self.module.buffers(), model.buffers(), strict=True):
                 mine.data[...] = theirs.data
