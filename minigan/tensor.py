@@ -80,6 +80,13 @@ class Tensor(Movable):
         """The values as a NumPy array (copied off the GPU if need be)."""
         return self.data.get() if self.device == "cuda" else self.data
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the values in one step (without this, NumPy would index element by element)."""
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
     def item(self):
         if self.numel() != 1:
             raise ValueError(f"item(): the tensor has {self.numel()} elements, expected 1")

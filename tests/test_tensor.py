@@ -114,3 +114,14 @@ def test_import_pulls_in_neither_matplotlib_nor_cupy():
 
     code = "import sys, minigan; print(any(m.split('.')[0] in ('matplotlib', 'cupy') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_numpy_reads_a_tensor_in_one_step():
+    t = mg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    a = np.asarray(t)
+    assert a.shape == (2, 3) and a.dtype == np.float32 and np.shares_memory(a, t.data)
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    copied = np.array(t)
+    copied[0, 0] = 99
+    assert t.data[0, 0] == 0
+    assert type(np.ones(3) * mg.tensor([1.0, 2.0, 3.0])) is mg.Tensor  # arithmetic still defers to Tensor
