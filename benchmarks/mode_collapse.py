@@ -96,8 +96,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as workdir, concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
         futures = {pool.submit(run, *task, args, workdir): task for task in tasks}
         for future in concurrent.futures.as_completed(futures):
-            if future.exception() is not None:  # stop now, not after every queued run
+            if future.exception() is not None:  # cancel the queued runs (those under way still finish)
                 pool.shutdown(cancel_futures=True)
+                raise RuntimeError(f"run {futures[future]} (dataset, method, seed) failed") from future.exception()
             (dataset, method, seed), (points, m, seconds) = futures[future], future.result()
             done[dataset, method, seed] = points, m
             print(f"{dataset:7s} {labels[method]:38s} seed {seed}: {m['modes_covered']:2d} modes, "

@@ -81,11 +81,16 @@ class Tensor(Movable):
         return self.data.get() if self.device == "cuda" else self.data
 
     def __array__(self, dtype=None, copy=None):
-        """``np.asarray(t)``: the values in one step (without this, NumPy would index element by element)."""
+        """``np.asarray(t)``: the values in one step (without this, NumPy would index element by element).
+        A CUDA tensor is copied to the host, as by ``numpy()`` (PyTorch refuses instead)."""
+        converts = dtype is not None and np.dtype(dtype) != self.dtype
+        if copy is False and (converts or self.device != "cpu"):
+            raise ValueError("np.array(tensor, copy=False): a copy is needed (another dtype, or off the GPU); "
+                             "use np.asarray(tensor)")
         array = self.numpy()
-        if dtype is not None and array.dtype != dtype:
+        if converts:
             return array.astype(dtype)
-        return array.copy() if copy else array
+        return array.copy() if copy and self.device == "cpu" else array
 
     def item(self):
         if self.numel() != 1:

@@ -125,3 +125,6 @@ def test_numpy_reads_a_tensor_in_one_step():
     copied[0, 0] = 99
     assert t.data[0, 0] == 0
     assert type(np.ones(3) * mg.tensor([1.0, 2.0, 3.0])) is mg.Tensor  # arithmetic still defers to Tensor
+    assert np.shares_memory(np.array(t, copy=False), t.data)
+    with pytest.raises(ValueError, match="copy=False"):
+        np.array(t, dtype=np.float64, copy=False)

@@ -78,7 +78,7 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
 
 @pytest.mark.parametrize("kw, message", [(dict(lr_decay="cosine"), "unknown lr_decay 'cosine'"),
                                          (dict(pack=0), "pack=0, expected a positive integer"),
-                                         (dict(pack=2, loss="wgan-gp"), "penalty is defined per sample, not per pack"),
+                                         (dict(pack=2, loss="wgan-gp"), "do not lie between a real and a fake pack"),
                                          (dict(pack=5, loss="ns"), "batch size 32 does not divide into PacGAN packs of 5"),
                                          (dict(model="mlp", data="mnist", loss="ns", pack=2), "PacGAN is built for dcgan, toy")])
 def test_training_option_errors(tmp_path, kw, message):

@@ -129,7 +129,10 @@ def gradient_penalty(critic, real, fake, lambda_=10.0, eps=None):
 
 
 def r1_penalty(critic, real, gamma=10.0):
-    r"""R1 zero-centred penalty on real data (Mescheder et al., 2018): $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$."""
+    r"""R1 zero-centred penalty on real data (Mescheder et al., 2018): $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$.
+
+    With PacGAN's packs of m samples, x is a pack: its squared norm sums its m samples', so the
+    same ``gamma`` weighs about m times as much as without packs."""
     return gamma / 2 * _input_gradient_sq_norms(critic, real.detach().requires_grad_()).mean()
 
 

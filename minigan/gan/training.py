@@ -125,11 +125,12 @@ class Trainer:
             raise ValueError(f"unknown lr_decay {cfg.lr_decay!r}; choose one of {', '.join(LR_DECAYS)}")
         if not isinstance(cfg.pack, (int, np.integer)) or cfg.pack < 1:
             raise ValueError(f"pack={cfg.pack!r}, expected a positive integer")
+        cfg.pack = int(cfg.pack)  # a NumPy integer would not go into config.json
         if cfg.batch_size % cfg.pack:
             raise ValueError(f"batch size {cfg.batch_size} does not divide into PacGAN packs of {cfg.pack}")
         if cfg.pack > 1 and cfg.loss in ("wgan-gp", "article001"):
-            # Its interpolates mix samples one by one, which does not put them between a real and a fake pack.
-            raise ValueError(f"pack={cfg.pack}: the {cfg.loss} gradient penalty is defined per sample, not per pack")
+            raise ValueError(f"pack={cfg.pack}: the {cfg.loss} gradient penalty draws one interpolation weight per "
+                             "sample, so its points do not lie between a real and a fake pack")
         random.manual_seed(cfg.seed)
         self.gan = build(cfg.model, pack=cfg.pack)
         self.G, self.D = self.gan.generator, self.gan.discriminator

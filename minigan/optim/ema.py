@@ -20,7 +20,9 @@ class EMA:
     $\beta_t = \min(\beta, \frac{1 + t}{10 + t})$ at the t-th update (TensorFlow's
     ``ExponentialMovingAverage`` with ``num_updates``): early on the average forgets fast, so
     a short run is not held back by its random initial weights, which plain $\beta$ = 0.999 would
-    still weigh at 37% after 1,000 steps. ``decay`` 0.999 then averages over about 1,000 steps.
+    still weigh at 37% after 1,000 steps. Until $\beta_t$ reaches ``decay`` (after about 9,000
+    updates for 0.999) the average spans roughly the last t/9 updates; then about 1/(1 - decay).
+    ``num_updates`` counts the updates; a resumed run sets it (the trainer sets it to the step).
 
     Buffers (BatchNorm's running statistics) are copied from the live model, as PyTorch's
     ``AveragedModel`` does by default. That is an approximation: the statistics belong to the live
