@@ -336,9 +336,9 @@ class Trainer:
         saved, now = state["config"], dataclasses.asdict(self.cfg)
         defaults = dataclasses.asdict(TrainConfig())  # for keys that older checkpoints lack
         for key in ("model", "loss") + RESUMABLE_MUST_MATCH:
-            if _comparable(saved.get(key, defaults[key])) != _comparable(now[key]):
-                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {saved.get(key, defaults[key])!r}, "
-                                                 f"not {now[key]!r}: "
+            was = saved.get(key, defaults[key])
+            if _comparable(was) != _comparable(now[key]):
+                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {was!r}, not {now[key]!r}: "
                                                  "a resumed run continues the same run (only --steps/--epochs may change)")
         try:
             self.G.load_state_dict(state["generator"])
