@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from minigan import evaluation, metrics  # noqa: E402
+from minigan import evaluation  # noqa: E402
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
 
 # name -> (label, TrainConfig settings, steps as a multiple of --steps). Learning rates for 2-D
@@ -68,8 +68,7 @@ def run(dataset, method, seed, args, workdir):
     trainer = Trainer(config)
     trainer.train()
     samples = evaluation.generate(trainer.sampler, 2500, seed=10_000 + seed)
-    modes_fn, std = DATASETS[dataset]
-    return samples, metrics.mixture_metrics(samples, modes_fn(), std), time.time() - t0
+    return samples, evaluation.point_metrics(samples, dataset), time.time() - t0
 
 
 def summarise(rows):
