@@ -116,6 +116,27 @@ def test_adam_and_adamw_first_step_by_hand():
     np.testing.assert_allclose(p.numpy(), np.array([1.0, -2.0]) - 0.1 * np.sign([1, -5]) / (1 + 1e-8), rtol=1e-7)
 
 
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_adam_in_blocks_is_the_plain_formula(layout):
+    """A weight of several BLOCKs is updated block by block (`optim.optimizer.blocks`); one that
+    is not contiguous (Fortran order) as a whole. Both must follow the formula element for element."""
+    from minigan.optim.optimizer import BLOCK
+
+    theta = np.random.default_rng(1).standard_normal((3, BLOCK + 7))
+    p = nn.Parameter(mg.tensor(theta))
+    p.data = np.asarray(p.data, order=layout)
+    assert p.data.flags.c_contiguous == (layout == "C")
+    opt = optim.Adam([p], lr=0.01, betas=(0.5, 0.99))
+    expected, m, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta)
+    for t in range(1, 4):
+        g = gradient(expected)
+        p.grad = mg.tensor(g)
+        opt.step()
+        m, v = 0.5 * m + 0.5 * g, 0.99 * v + 0.01 * g * g
+        expected -= 0.01 / (1 - 0.5 ** t) * m / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-8)
+        np.testing.assert_allclose(p.numpy(), expected, rtol=1e-12, atol=1e-12, err_msg=f"step {t}")
+
+
 def test_rmsprop_first_step_by_hand():
     g = np.array([0.5, -4.0])
     p = one_param([1.0, -2.0])

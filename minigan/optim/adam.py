@@ -2,7 +2,7 @@
 import math
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, blocks, check_non_negative
 
 
 class Adam(Optimizer):
@@ -41,14 +41,24 @@ class Adam(Optimizer):
                 param.data *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param.data
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (grad - m)  # = beta1 m + (1 - beta1) g, written as PyTorch's lerp
-        v *= beta2
-        v += (1 - beta2) * grad * grad
         bias_correction1 = 1 - beta1 ** state["step"]
         bias_correction2 = 1 - beta2 ** state["step"]
-        denom = xp.sqrt(v) / math.sqrt(bias_correction2) + group["eps"]
-        param.data -= (lr / bias_correction1) * (m / denom)
+        for p, g, m, v in blocks(param.data, grad, state["exp_avg"], state["exp_avg_sq"]):
+            # In place, through one scratch array: every temporary of the plain formula would
+            # cost one more pass over memory.
+            scratch = xp.subtract(g, m)
+            scratch *= 1 - beta1
+            m += scratch  # m = beta1 m + (1 - beta1) g, written as PyTorch's lerp: m + (1 - beta1)(g - m)
+            v *= beta2
+            xp.multiply(g, 1 - beta2, out=scratch)
+            scratch *= g
+            v += scratch  # v = beta2 v + (1 - beta2) g^2
+            denom = xp.sqrt(v, out=scratch)
+            denom /= math.sqrt(bias_correction2)
+            denom += group["eps"]
+            step = xp.divide(m, denom, out=scratch)
+            step *= lr / bias_correction1
+            p -= step
 
 
 class AdamW(Adam):

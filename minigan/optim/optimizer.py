@@ -16,6 +16,22 @@ from ..nn.module import clear_grads
 from ..tensor import Tensor
 
 
+BLOCK = 65_536  # elements: a block of float32 and its temporaries fit in a core's L2 cache
+
+
+def blocks(*arrays):
+    """The same-shaped ``arrays`` cut into matching flat blocks of BLOCK elements, for an update
+    rule that runs a dozen elementwise steps. An update is memory-bound: a 25 MB weight, done
+    whole, goes through main memory once per step; done in blocks, once in all (twice as fast
+    for DCGAN's 1024 x 6272 weight). Views, so writing a block writes the array. On a GPU, or
+    for an array that is not contiguous, the whole arrays form the one block.
+    """
+    if backend.get_array_module(arrays[0]) is not np or not all(a.flags.c_contiguous for a in arrays):
+        return [arrays]
+    flat = [a.reshape(-1) for a in arrays]
+    return [[a[i:i + BLOCK] for a in flat] for i in range(0, flat[0].size, BLOCK)]
+
+
 class Optimizer:
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
