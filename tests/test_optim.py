@@ -118,11 +118,11 @@ def test_adam_and_adamw_first_step_by_hand():
 
 @pytest.mark.parametrize("layout", ["C", "F"])
 def test_adam_in_blocks_is_the_plain_formula(layout):
-    """A weight of several BLOCKs is updated block by block (`optim.optimizer.blocks`); one that
-    is not contiguous (Fortran order) as a whole. Both must follow the formula element for element."""
+    """A weight of several BLOCKs is updated block by block (`optim.optimizer.blocks`), in C or in
+    Fortran order, with a transposed gradient: the formula must hold element for element."""
     from minigan.optim.optimizer import BLOCK
 
-    theta = np.random.default_rng(1).standard_normal((3, BLOCK + 7))
+    theta = np.random.default_rng(1).standard_normal((BLOCK // 100 * 3 + 7, 100))
     p = nn.Parameter(mg.tensor(theta))
     p.data = np.asarray(p.data, order=layout)
     assert p.data.flags.c_contiguous == (layout == "C")
@@ -130,7 +130,8 @@ def test_adam_in_blocks_is_the_plain_formula(layout):
     expected, m, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta)
     for t in range(1, 4):
         g = gradient(expected)
-        p.grad = mg.tensor(g)
+        p.grad = mg.tensor(np.ascontiguousarray(g.T))
+        p.grad.data = p.grad.data.T  # a view, as a Linear layer's weight gradient is
         opt.step()
         m, v = 0.5 * m + 0.5 * g, 0.99 * v + 0.01 * g * g
         expected -= 0.01 / (1 - 0.5 ** t) * m / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-8)
