@@ -123,27 +123,10 @@ def train(args):
     return 0
 
 
-def _load_generator(path):
-    """The GAN a checkpoint was trained as, with its generator's weights (their moving average when
-    the run kept one, --ema), and the run's config."""
-    from . import checkpoint
-    from .gan.models import build
-
-    state = checkpoint.load(path)
-    if "generator" not in state or "config" not in state:
-        raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator")
-    try:
-        gan = build(state["config"]["model"])
-        gan.generator.load_state_dict(state.get("generator_ema", state["generator"]))
-    except (KeyError, ValueError, RuntimeError) as error:
-        raise checkpoint.CheckpointError(f"checkpoint {path} does not fit its model: {error}") from None
-    return gan, {**state["config"], "step": state.get("step")}
-
-
 def sample(args):
     from . import evaluation, plotting
 
-    gan, _ = _load_generator(args.checkpoint)
+    gan, _ = evaluation.load_generator(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
     if args.label is not None and not gan.conditional:
@@ -170,7 +153,7 @@ def evaluate(args):
         what = f"real {args.real} images" if args.real != "noise" else "uniform noise images"
         result = evaluation.image_metrics(evaluation.real_images(args.real, args.n, args.seed))
     else:
-        gan, config = _load_generator(args.checkpoint)
+        gan, config = evaluation.load_generator(args.checkpoint)
         what = f"{gan.name} / {config['loss']} at step {config.get('step', '?')}"
         try:
             result = evaluation.evaluate(gan, args.n, config["data"], args.seed)

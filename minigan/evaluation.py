@@ -86,6 +86,23 @@ def strict_json(value):
     return value
 
 
+def load_generator(path):
+    """The GAN a checkpoint was trained as, with its generator's weights (their moving average when
+    the run kept one, --ema), and the run's config."""
+    from . import checkpoint
+    from .gan.models import build
+
+    state = checkpoint.load(path)
+    if "generator" not in state or "config" not in state:
+        raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator")
+    try:
+        gan = build(state["config"]["model"])
+        gan.generator.load_state_dict(state.get("generator_ema", state["generator"]))
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise checkpoint.CheckpointError(f"checkpoint {path} does not fit its model: {error}") from None
+    return gan, {**state["config"], "step": state.get("step")}
+
+
 def evaluate(gan, n, data_name, seed=0):
     """The metrics that apply to ``gan``'s kind of data."""
     samples = generate(gan, n, seed)

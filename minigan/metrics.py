@@ -22,7 +22,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["mixture_metrics", "mnist_score", "class_statistics", "feature_statistics",
+__all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "feature_statistics",
            "frechet_distance", "frechet_distance_from_statistics", "precision_recall"]
 
 PROBS_ATOL = 1e-4  # how far a row of probabilities may sum from 1 (float32 softmax is within ~1e-7)
@@ -102,6 +102,24 @@ def mnist_score(probs, splits=1):
     scores = [np.exp(_entropy(part.mean(axis=0)) - _entropy(part).mean())
               for part in np.array_split(probs, splits)]
     return float(np.mean(scores))
+
+
+def sharpen(probs, factor):
+    r"""The probabilities a classifier would give with its logits multiplied by ``factor``:
+
+    .. math:: p'(y|x) = \mathrm{softmax}(a \cdot \mathrm{logits})_y = \frac{p(y|x)^a}{\sum_k p(k|x)^a}
+
+    (temperature scaling, with temperature 1/a). It keeps every sample's predicted class and
+    changes only how sure the judge is: a > 1 makes it surer. The MNIST score depends on that
+    as much as on the samples, so two papers' scores compare only with the same judge. Zero
+    probabilities stay zero.
+    """
+    probs = _as_probs(probs, "sharpen")
+    if not (isinstance(factor, (int, float, np.number)) and np.isfinite(factor) and factor > 0):
+        raise ValueError(f"sharpen: factor={factor!r}, expected a positive finite number")
+    top = probs.max(axis=1, keepdims=True)
+    powered = (probs / top) ** factor  # divided by the largest first, so that p^a cannot underflow to all zeros
+    return powered / powered.sum(axis=1, keepdims=True)
 
 
 def class_statistics(probs, num_classes=10, confidence=0.9, min_fraction=0.01):

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import minigan as mg
 from minigan.data import grid25, grid25_modes, ring8, ring8_modes
 from minigan.metrics import (class_statistics, feature_statistics, frechet_distance,
-                             frechet_distance_from_statistics, mixture_metrics, mnist_score, precision_recall)
+                             frechet_distance_from_statistics, mixture_metrics, mnist_score, precision_recall,
+                             sharpen)
 
 
 def rng(seed=0):
@@ -119,6 +120,19 @@ def test_mnist_score_averages_over_splits():
 def test_mnist_score_lies_between_one_and_num_classes(seed, concentration):
     probs = rng(seed).dirichlet(np.full(10, concentration), size=50)
     assert 1 - 1e-9 <= mnist_score(probs) <= 10 + 1e-9
+
+
+def test_sharpen_is_softmax_of_scaled_logits_and_raises_the_score():
+    logits = rng(3).standard_normal((200, 10)) * 3
+    logits[0, :9] = -800.0  # exp underflows to 0 for these: one class holds all, and keeps it
+    probs = softmax(logits)
+    np.testing.assert_allclose(sharpen(probs, 1.5), softmax(1.5 * logits), rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(sharpen(probs, 1), probs, rtol=1e-12, atol=1e-300)
+    assert (sharpen(probs, 2).argmax(axis=1) == probs.argmax(axis=1)).all()
+    scores = [mnist_score(sharpen(probs, a)) for a in (0.5, 1, 2, 4)]
+    assert scores == sorted(scores) and scores[0] < scores[-1]  # a surer judge, a higher score
+    with pytest.raises(ValueError, match=r"sharpen: factor=0, expected a positive finite number"):
+        sharpen(probs, 0)
 
 
 def test_probability_checks():

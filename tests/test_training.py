@@ -64,13 +64,13 @@ def test_resume_with_lr_decay_ema_and_pacgan_gives_the_same_losses_and_weights(t
 
 
 def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
-    from minigan.cli import _load_generator
+    from minigan.evaluation import load_generator
 
     trainer = Trainer(toy_config(tmp_path, loss="ns", ema=0.5))
     trainer.train()
     assert trainer.sampler.generator is trainer.ema.module
     state = checkpoint.load(str(tmp_path / "last.npz"))
-    gan, _ = _load_generator(str(tmp_path / "last.npz"))
+    gan, _ = load_generator(str(tmp_path / "last.npz"))
     for name, loaded in gan.generator.state_dict().items():
         np.testing.assert_array_equal(loaded, state["generator_ema"][name])
         assert not np.array_equal(loaded, state["generator"][name]) or "running" in name
