@@ -92,24 +92,30 @@ def blas_description():
                      for i in infos) or "none found"
 
 
+def set_threads(threads):
+    """Give BLAS and PyTorch ``threads`` threads each; returns torch, or None if it is not installed."""
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+    try:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(threads, user_api="blas")
+    except ImportError:
+        pass
+    return torch
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch (default 2)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args()
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-    try:
-        import threadpoolctl
-
-        threadpoolctl.threadpool_limits(args.threads, user_api="blas")
-    except ImportError:
-        pass
+    torch = set_threads(args.threads)
 
     rng = np.random.default_rng(0)
     gemm = gemm_gflops(args.repeats)

@@ -18,7 +18,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import blas_description, median_ms  # noqa: E402
+from conv import blas_description, median_ms, set_threads  # noqa: E402
 
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
 
@@ -63,18 +63,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch (default 2)")
     args = parser.parse_args()
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-    try:
-        import threadpoolctl
-
-        threadpoolctl.threadpool_limits(args.threads, user_api="blas")
-    except ImportError:
-        pass
+    torch = set_threads(args.threads)
 
     print(f"BLAS: {blas_description()}" + (f"; torch {torch.__version__}, {args.threads} threads" if torch else ""))
     print(f"{'DCGAN step':12} {'minigan ms':>10} {'torch ms':>9} {'ratio':>6}")
