@@ -4,7 +4,8 @@ A step is what `minigan train --model dcgan --loss ns` does per generator update
 batch without a graph, D takes an Adam step on the real and the fake batch, then G takes an
 Adam step through D. The PyTorch side is the same networks (`minigan.gan.models.dcgan`, layer for
 layer), losses and optimizer, so the ratio minigan/torch is the price of the whole engine:
-kernels, graph, optimizer.
+kernels, graph, optimizer, and the trainer's check that every gradient is finite (which the
+PyTorch loop leaves out).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/train_step.py [--batch-sizes 16 64]
 

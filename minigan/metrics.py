@@ -115,7 +115,7 @@ def sharpen(probs, factor):
     probabilities stay zero.
     """
     probs = _as_probs(probs, "sharpen")
-    if not (isinstance(factor, (int, float, np.number)) and np.isfinite(factor) and factor > 0):
+    if isinstance(factor, bool) or not (isinstance(factor, (int, float, np.number)) and np.isfinite(factor) and factor > 0):
         raise ValueError(f"sharpen: factor={factor!r}, expected a positive finite number")
     top = probs.max(axis=1, keepdims=True)
     powered = (probs / top) ** factor  # divided by the largest first, so that p^a cannot underflow to all zeros

@@ -1,4 +1,5 @@
 """The benchmark scripts run and say what they measure (their timings are read, not asserted)."""
+import importlib.util
 import pathlib
 import subprocess
 import sys
@@ -9,9 +10,14 @@ from minigan.gan.training import TrainConfig, Trainer
 from minigan.metrics import mnist_score, sharpen
 
 BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
 
-from mnist_score_judge import matching_factor  # noqa: E402
+
+def script_module(name):
+    """A benchmark script imported as a module, without putting benchmarks/ on sys.path."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(script, *args):
@@ -23,9 +29,11 @@ def run(script, *args):
 def test_matching_factor_finds_the_sharpness_that_gives_a_score():
     logits = np.random.default_rng(0).standard_normal((500, 10)) * 2
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    target = mnist_score(sharpen(probs, 2.5))
-    assert abs(matching_factor(probs, target) - 2.5) < 1e-6
+    matching_factor = script_module("mnist_score_judge").matching_factor
+    for a in (0.5, 2.5):
+        assert abs(matching_factor(probs, mnist_score(sharpen(probs, a))) - a) < 1e-6
     assert matching_factor(probs, 10.0) is None  # 500 soft predictions cannot reach the maximum
+    assert matching_factor(probs, 1.0) is None  # nor the minimum
 
 
 def test_mnist_score_judge_on_a_checkpoint(tmp_path):

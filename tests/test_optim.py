@@ -120,22 +120,33 @@ def test_adam_and_adamw_first_step_by_hand():
 def test_adam_in_blocks_is_the_plain_formula(layout):
     """A weight of several BLOCKs is updated block by block (`optim.optimizer.blocks`), in C or in
     Fortran order, with a transposed gradient: the formula must hold element for element."""
-    from minigan.optim.optimizer import BLOCK
+    from minigan.optim.optimizer import BLOCK, blocks
 
     theta = np.random.default_rng(1).standard_normal((BLOCK // 100 * 3 + 7, 100))
     p = nn.Parameter(mg.tensor(theta))
     p.data = np.asarray(p.data, order=layout)
     assert p.data.flags.c_contiguous == (layout == "C")
+    assert len(blocks(p.data)) == 4
     opt = optim.Adam([p], lr=0.01, betas=(0.5, 0.99))
     expected, m, v = theta.copy(), np.zeros_like(theta), np.zeros_like(theta)
     for t in range(1, 4):
         g = gradient(expected)
         p.grad = mg.tensor(np.ascontiguousarray(g.T))
-        p.grad.data = p.grad.data.T  # a view, as a Linear layer's weight gradient is
+        p.grad.data = p.grad.data.T  # a view, as the weight gradient of x @ W.mT is
         opt.step()
         m, v = 0.5 * m + 0.5 * g, 0.99 * v + 0.01 * g * g
         expected -= 0.01 / (1 - 0.5 ** t) * m / (np.sqrt(v / (1 - 0.99 ** t)) + 1e-8)
         np.testing.assert_allclose(p.numpy(), expected, rtol=1e-12, atol=1e-12, err_msg=f"step {t}")
+
+
+@pytest.mark.parametrize("shape", [(), (0, 3), (7,)])
+def test_adam_on_scalar_empty_and_vector_parameters(shape):
+    theta = np.full(shape, 0.5)
+    p = nn.Parameter(mg.tensor(theta))
+    p.grad = mg.tensor(np.full(shape, 2.0))
+    optim.Adam([p], lr=0.1).step()  # step 1: the corrected m / sqrt(v) is g / |g| = 1
+    assert p.shape == shape
+    np.testing.assert_allclose(p.numpy(), theta - 0.1 / (1 + 1e-8 / 2), rtol=1e-14)
 
 
 def test_rmsprop_first_step_by_hand():

@@ -44,11 +44,11 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1 ** state["step"]
         bias_correction2 = 1 - beta2 ** state["step"]
         for p, g, m, v in blocks(param.data, grad, state["exp_avg"], state["exp_avg_sq"]):
-            # In place, through one scratch array: every temporary of the plain formula would
-            # cost one more pass over memory.
+            # In place, through one scratch array per block: every temporary of the plain formula
+            # would cost one more pass over memory.
             scratch = xp.subtract(g, m)
             scratch *= 1 - beta1
-            m += scratch  # m = beta1 m + (1 - beta1) g, written as PyTorch's lerp: m + (1 - beta1)(g - m)
+            m += scratch  # m = beta1 m + (1 - beta1) g, as m + (1 - beta1)(g - m): PyTorch's lerp, to rounding
             v *= beta2
             xp.multiply(g, 1 - beta2, out=scratch)
             scratch *= g
@@ -56,9 +56,9 @@ class Adam(Optimizer):
             denom = xp.sqrt(v, out=scratch)
             denom /= math.sqrt(bias_correction2)
             denom += group["eps"]
-            step = xp.divide(m, denom, out=scratch)
-            step *= lr / bias_correction1
-            p -= step
+            update = xp.divide(m, denom, out=scratch)
+            update *= lr / bias_correction1
+            p -= update
 
 
 class AdamW(Adam):

@@ -16,20 +16,22 @@ from ..nn.module import clear_grads
 from ..tensor import Tensor
 
 
-BLOCK = 65_536  # elements: a block of float32 and its temporaries fit in a core's L2 cache
+BLOCK = 65_536  # elements: 256 KB of float32 per array, so a block's few arrays stay in a core's cache
 
 
 def blocks(*arrays):
     """The same-shaped ``arrays`` cut into matching blocks of about BLOCK elements (runs of their
     first axis), for an update rule that runs a dozen elementwise steps. Such an update is
     memory-bound: a 25 MB weight, done whole, goes through main memory once per step; done in
-    blocks, once in all (twice as fast for DCGAN's 6272 x 1024 weight). The blocks are views, so
-    writing one writes its array, and any memory layout will do (a Linear layer's weight gradient
-    is a transposed view). On a GPU the whole arrays form the one block.
+    blocks, about once in all (twice as fast for DCGAN's 6272 x 1024 weight). The blocks are
+    views, so writing one writes its array; any memory layout is cut without a copy. On a GPU
+    the whole arrays form the one block.
     """
     first = arrays[0]
-    if backend.get_array_module(first) is not np or first.ndim == 0 or first.size == 0:
+    if backend.get_array_module(first) is not np or first.size == 0:
         return [arrays]
+    if first.ndim == 0:  # NumPy's ufuncs return a 0-d result as a scalar, which ``out=`` cannot take
+        return [[a.reshape(1) for a in arrays]]
     rows = max(1, BLOCK * len(first) // first.size)
     return [[a[i:i + rows] for a in arrays] for i in range(0, len(first), rows)]
 
