@@ -44,13 +44,11 @@ def main():
     args = parser.parse_args()
 
     gan, config = evaluation.load_generator(args.checkpoint)
-    if gan.data != "mnist":
-        parser.error(f"{args.checkpoint} is a {gan.name} checkpoint; the MNIST classifier judges 28x28 digits")
-    samples = evaluation.generate(gan, args.n, args.seed)
-    if gan.scale == "unit":
-        samples = samples * 2 - 1  # the classifier reads [-1, 1]
+    try:
+        fake, _ = classify(evaluation.digit_samples(gan, args.n, args.seed))
+    except ValueError as error:
+        parser.error(f"{args.checkpoint}: {error}")
     real, _ = classify(evaluation.real_images("test", min(args.n, 10_000)))  # the test split has 10,000
-    fake, _ = classify(samples)
 
     print(f"MNIST score of {len(real)} real test digits and of {args.n} samples of {gan.name} / {config['loss']} "
           f"at step {config.get('step')}, with the classifier's logits multiplied by a:\n")

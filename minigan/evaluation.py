@@ -103,13 +103,16 @@ def load_generator(path):
     return gan, {**state["config"], "step": state.get("step")}
 
 
+def digit_samples(gan, n, seed=0):
+    """``n`` samples of an MNIST GAN in [-1, 1], the range the classifier reads."""
+    if gan.data != "mnist":
+        raise ValueError(f"the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
+    samples = generate(gan, n, seed)
+    return samples * 2 - 1 if gan.scale == "unit" else samples
+
+
 def evaluate(gan, n, data_name, seed=0):
     """The metrics that apply to ``gan``'s kind of data."""
-    samples = generate(gan, n, seed)
     if gan.data == "2d":
-        return point_metrics(samples, data_name)
-    if gan.data != "mnist":
-        raise ValueError(f"evaluate: the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
-    if gan.scale == "unit":
-        samples = samples * 2 - 1  # the classifier reads [-1, 1]
-    return image_metrics(samples)
+        return point_metrics(generate(gan, n, seed), data_name)
+    return image_metrics(digit_samples(gan, n, seed))
