@@ -48,7 +48,8 @@ def main():
         fake, _ = classify(evaluation.digit_samples(gan, args.n, args.seed))
     except ValueError as error:
         parser.error(f"{args.checkpoint}: {error}")
-    real, _ = classify(evaluation.real_images("test", min(args.n, 10_000)))  # the test split has 10,000
+    test_digits, _ = evaluation.real_images("test", min(args.n, 10_000))  # the test split has 10,000
+    real, _ = classify(test_digits)
 
     print(f"MNIST score of {len(real)} real test digits and of {args.n} samples of {gan.name} / {config['loss']} "
           f"at step {config.get('step')}, with the classifier's logits multiplied by a:\n")

@@ -151,7 +151,7 @@ def evaluate(args):
         raise UsageError(f"minigan eval: --n must be at least 2, got {args.n}")
     if args.real:
         what = f"real {args.real} images" if args.real != "noise" else "uniform noise images"
-        result = evaluation.image_metrics(evaluation.real_images(args.real, args.n, args.seed))
+        result = evaluation.image_metrics(*evaluation.real_images(args.real, args.n, args.seed))
     else:
         gan, config = evaluation.load_generator(args.checkpoint)
         what = f"{gan.name} / {config['loss']} at step {config.get('step', '?')}"

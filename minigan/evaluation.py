@@ -2,8 +2,10 @@
 
 Images are judged through the MNIST classifier that ships with minigan (`minigan.classifier`):
 its class probabilities give the MNIST score and the class statistics, its penultimate features
-the Fréchet distance and precision/recall against real training images. 2-D samples are judged
-against the modes of their mixture (`minigan.metrics.mixture_metrics`).
+the Fréchet distance and precision/recall against real training images. A conditional GAN's
+samples are also checked against the digits they were asked for (``label_accuracy``): its MNIST
+score is only worth as much as that. 2-D samples are judged against the modes of their mixture
+(`minigan.metrics.mixture_metrics`).
 """
 import functools
 
@@ -26,17 +28,22 @@ def _reference(split, n):
     return classify(images[:n])
 
 
-def image_metrics(images, reference_n=10_000):
-    """Metrics of (N, 1, 28, 28) images in [-1, 1] against the first ``reference_n`` training images."""
+def image_metrics(images, labels=None, reference_n=10_000):
+    """Metrics of (N, 1, 28, 28) images in [-1, 1] against the first ``reference_n`` training images.
+    With ``labels`` (N,), the digits the images should show, also ``label_accuracy``: the share of
+    images the classifier reads as their label."""
     from .classifier import classify
 
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError(f"image_metrics: expected images of shape (N, 1, 28, 28), got {images.shape}")
+    if labels is not None and np.shape(labels) != (len(images),):
+        raise ValueError(f"image_metrics: expected labels of shape ({len(images)},), got {np.shape(labels)}")
     probs, features = classify(images)
     _, real_features = _reference("train", reference_n)
     precision, recall = metrics.precision_recall(real_features[:len(features)], features)
     stats = metrics.class_statistics(probs)
+    asked = {} if labels is None else {"label_accuracy": float(np.mean(probs.argmax(1) == np.asarray(labels)))}
     return {
         "n": len(images),
         "mnist_score": metrics.mnist_score(probs),
@@ -46,6 +53,7 @@ def image_metrics(images, reference_n=10_000):
         "confident_fraction": stats["confident_fraction"],
         "precision": precision,
         "recall": recall,
+        **asked,
     }
 
 
@@ -56,21 +64,35 @@ def point_metrics(samples, mixture):
 
 
 def real_images(which, n, seed=0):
-    """Real test images (the sanity anchor), real training images past the reference, or uniform noise."""
+    """Real test images (the sanity anchor), real training images past the reference, or uniform
+    noise; with their labels (None for noise)."""
     if which == "noise":
-        return np.random.default_rng(seed).uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32)
-    images, _ = data.mnist(which)
-    return images[-n:] if which == "train" else images[:n]
+        return np.random.default_rng(seed).uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32), None
+    images, labels = data.mnist(which)
+    part = slice(-n, None) if which == "train" else slice(n)
+    return images[part], labels[part]
+
+
+def requested_labels(gan, n, label=None):
+    """The digits ``n`` samples of a conditional GAN are asked for: ``label`` each time, or the
+    classes in turn when it is None (so every class is asked for equally). None for other GANs."""
+    if not gan.conditional:
+        return None
+    return np.full(n, label) if label is not None else np.arange(n) % gan.num_classes
 
 
 def generate(gan, n, seed=0, label=None):
-    """``n`` samples of a trained GAN from noise seeded by ``seed``; a conditional GAN draws the digit
-    ``label``, or cycles through the classes when it is None."""
+    """``n`` samples of a trained GAN from noise seeded by ``seed``, asked for `requested_labels`."""
     z = tensor(np.random.default_rng(seed).standard_normal((n, gan.z_dim)).astype(np.float32))
-    labels = None
-    if gan.conditional:
-        labels = tensor(np.full(n, label) if label is not None else np.arange(n) % gan.num_classes)
-    return gan.sample(z, labels)
+    labels = requested_labels(gan, n, label)
+    return gan.sample(z, None if labels is None else tensor(labels))
+
+
+def metric_keys(gan):
+    """The metrics the trainer's ``--eval-every`` records for ``gan``."""
+    if gan.data == "2d":
+        return POINT_KEYS
+    return IMAGE_KEYS + (("label_accuracy",) if gan.conditional else ())
 
 
 def strict_json(value):
@@ -115,4 +137,4 @@ def evaluate(gan, n, data_name, seed=0):
     """The metrics that apply to ``gan``'s kind of data."""
     if gan.data == "2d":
         return point_metrics(generate(gan, n, seed), data_name)
-    return image_metrics(digit_samples(gan, n, seed))
+    return image_metrics(digit_samples(gan, n, seed), requested_labels(gan, n))

@@ -4,17 +4,49 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
-from minigan import evaluation
+from minigan import evaluation, nn, tensor
+from minigan.gan.models import GAN, build
 from minigan.gan.training import TrainConfig, Trainer
 
 
 def test_real_test_digits_score_like_real_digits_and_noise_does_not():
-    real = evaluation.image_metrics(evaluation.real_images("test", 2000))
-    noise = evaluation.image_metrics(evaluation.real_images("noise", 2000))
-    assert real["mnist_score"] > 9.5 and real["classes_present"] == 10
-    assert noise["frechet_distance"] > 20 * real["frechet_distance"]
+    real = evaluation.image_metrics(*evaluation.real_images("test", 2000))
+    noise = evaluation.image_metrics(*evaluation.real_images("noise", 2000))
+    assert real["mnist_score"] > 9.5 and real["classes_present"] == 10 and real["label_accuracy"] > 0.99
+    assert noise["frechet_distance"] > 20 * real["frechet_distance"] and "label_accuracy" not in noise
     assert noise["mnist_score"] < real["mnist_score"] and noise["precision"] < 0.1
+
+
+def test_label_accuracy_counts_images_read_as_their_label():
+    images, labels = evaluation.real_images("test", 500)
+    wrong = evaluation.image_metrics(images, (labels + 1) % 10)["label_accuracy"]
+    assert wrong < 0.02
+    with pytest.raises(ValueError, match=r"image_metrics: expected labels of shape \(500,\), got \(499,\)"):
+        evaluation.image_metrics(images, labels[:499])
+
+
+class RealDigits(nn.Module):
+    """A "generator" that draws real test digits of the class it is asked for (the noise picks which)."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.labels = evaluation.real_images("test", 10_000)
+
+    def forward(self, z, labels):
+        pick = [np.flatnonzero(self.labels == y)[int(abs(v) * 100) % 800] for y, v in zip(labels.numpy(), z.numpy()[:, 0])]
+        return tensor(self.images[pick])
+
+
+def test_a_conditional_gan_is_judged_on_the_digits_it_was_asked_for():
+    gan = GAN("real-digits", RealDigits(), None, 4, (1, 28, 28), "mnist", conditional=True)
+    assert list(evaluation.requested_labels(gan, 12)) == [*range(10), 0, 1]
+    assert list(evaluation.requested_labels(gan, 3, label=7)) == [7, 7, 7]
+    assert evaluation.requested_labels(build("dcgan"), 3) is None
+    result = evaluation.evaluate(gan, 1000, "mnist")
+    assert result["label_accuracy"] > 0.98 and result["class_kl"] < 0.01 and result["mnist_score"] > 9.5
+    assert evaluation.metric_keys(gan)[-1] == "label_accuracy" and "label_accuracy" not in evaluation.metric_keys(build("dcgan"))
 
 
 def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
@@ -24,6 +56,7 @@ def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads(out.read_text())
     assert set(evaluation.IMAGE_KEYS) <= set(metrics) and "mnist_score" in result.stdout
+    assert metrics["label_accuracy"] > 0.98  # real test digits carry their labels
 
     Trainer(TrainConfig(model="toy", data="grid25", loss="ns", out=str(tmp_path / "run"), steps=2, batch_size=32,
                         progress=False)).train()

@@ -252,7 +252,8 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
 
 
 def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):
-    Trainer(toy_config(tmp_path, model="cdcgan", loss="ns", data="mnist", steps=1, batch_size=8)).train()
+    Trainer(toy_config(tmp_path, model="cdcgan", loss="ns", data="mnist", steps=1, batch_size=8, eval_every=1)).train()
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[0].endswith(",recall,label_accuracy")
     result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "7", "--n", "8",
                      "--out", str(tmp_path / "sevens.png"))
     assert result.returncode == 0 and (tmp_path / "sevens.png").exists(), result.stderr

@@ -278,7 +278,7 @@ class Trainer:
         rng_state = random.get_rng_state()  # (building the classifier draws initial weights)
         result = evaluation.evaluate(self.sampler, 2500 if self.gan.data == "2d" else 2000, self.cfg.data, seed=self.step)
         random.set_rng_state(rng_state)
-        keys = evaluation.POINT_KEYS if self.gan.data == "2d" else evaluation.IMAGE_KEYS
+        keys = evaluation.metric_keys(self.gan)
         path = os.path.join(self.cfg.out, "metrics.csv")
         rows = []
         if os.path.exists(path):
