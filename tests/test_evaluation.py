@@ -43,6 +43,7 @@ def test_a_conditional_gan_is_judged_on_the_digits_it_was_asked_for():
     gan = GAN("real-digits", RealDigits(), None, 4, (1, 28, 28), "mnist", conditional=True)
     assert list(evaluation.requested_labels(gan, 12)) == [*range(10), 0, 1]
     assert list(evaluation.requested_labels(gan, 3, label=7)) == [7, 7, 7]
+    assert list(evaluation.requested_labels(gan, 2, label=0)) == [0, 0]
     assert evaluation.requested_labels(build("dcgan"), 3) is None
     result = evaluation.evaluate(gan, 1000, "mnist")
     assert result["label_accuracy"] > 0.98 and result["class_kl"] < 0.01 and result["mnist_score"] > 9.5
@@ -74,6 +75,18 @@ def test_eval_every_writes_metric_curves_without_changing_the_run(tmp_path):
     rows = (tmp_path / "a" / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("step,modes_covered") and [r.split(",")[0] for r in rows[1:]] == ["2", "4"]
     assert (tmp_path / "a" / "losses.csv").read_text() == (tmp_path / "b" / "losses.csv").read_text()
+
+
+def test_a_resumed_run_keeps_metric_rows_written_with_fewer_columns(tmp_path):
+    kw = dict(model="toy", data="ring8", loss="ns", batch_size=32, progress=False, eval_every=2, out=str(tmp_path))
+    Trainer(TrainConfig(steps=2, **kw)).train()
+    path = tmp_path / "metrics.csv"
+    rows = [r.rsplit(",", 1)[0] for r in path.read_text().splitlines()]  # as if written before reverse_kl existed
+    path.write_text("\n".join(rows) + "\n")
+    Trainer(TrainConfig(steps=4, **kw), resume=True).train()
+    header, old, new = path.read_text().splitlines()
+    assert header.endswith(",reverse_kl") and old.startswith("2,") and old.endswith(",nan")
+    assert new.startswith("4,") and new.count(",") == header.count(",")
 
 
 def test_point_metrics_of_perfect_samples():

@@ -281,9 +281,9 @@ class Trainer:
         keys = evaluation.metric_keys(self.gan)
         path = os.path.join(self.cfg.out, "metrics.csv")
         rows = []
-        if os.path.exists(path):
+        if os.path.exists(path):  # by column name: a run resumed on newer code may record more metrics
             with open(path) as f:
-                rows = [r for r in list(csv.reader(f))[1:] if int(r[0]) < self.step]
+                rows = [[r["step"], *(r.get(k) or "nan" for k in keys)] for r in csv.DictReader(f) if int(r["step"]) < self.step]
         rows.append([str(self.step)] + [repr(float(result[k])) for k in keys])
         with open(path, "w", newline="") as f:
             csv.writer(f).writerows([["step", *keys], *rows])
