@@ -11,8 +11,8 @@ from .tensor import Tensor  # first: it wires the autograd engine and the ops to
 
 from . import cuda, nn, optim
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, full, full_like, ones, ones_like, rand, rand_like, randn, randn_like, tensor,
-                       zeros, zeros_like)
+from .creation import (arange, full, full_like, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+                       tensor, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F401,F403  (every differentiable op: mg.tanh, mg.matmul, ...)
 from .ops import __all__ as _ops_all
@@ -24,7 +24,7 @@ float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 
 __all__ = [
-    "Tensor", "Function", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
+    "Tensor", "Function", "tensor", "zeros", "ones", "full", "arange", "randn", "rand", "randint",
     "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError", "manual_seed", "get_rng_state", "set_rng_state",

@@ -48,6 +48,7 @@ def build_parser():
     train.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                        help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default: off)")
     train.add_argument("--pack", type=int, default=1, help="PacGAN: D judges packs of this many samples (default: %(default)s)")
+    train.add_argument("--info-lambda", type=float, default=1.0, help="infogan: weight of the mutual-information term (default: %(default)s)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sample-every", type=int, default=200, help="write a sample grid every N steps (default: %(default)s)")
     train.add_argument("--checkpoint-every", type=int, default=500, help="write last.npz every N steps (default: %(default)s)")
@@ -59,7 +60,7 @@ def build_parser():
     sample.add_argument("--checkpoint", required=True, help="a checkpoint written by minigan train (e.g. runs/dcgan/last.npz)")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
     sample.add_argument("--out", default="samples.png", help="PNG to write (default: %(default)s)")
-    sample.add_argument("--label", type=int, default=None, help="the digit to draw (conditional models only)")
+    sample.add_argument("--label", type=int, default=None, help="the digit (cdcgan) or the code (infogan) to draw")
     sample.add_argument("--seed", type=int, default=0)
 
     commands.add_parser("models", help="list the models")
@@ -101,7 +102,7 @@ def train(args):
     config = TrainConfig(model=args.model, loss=args.loss, data="idx" if args.data_dir else data, data_dir=args.data_dir,
                          out=out, epochs=args.epochs, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                          n_critic=args.n_critic, gp_lambda=args.gp_lambda, r1_gamma=args.r1_gamma, lr_decay=args.lr_decay,
-                         ema=args.ema, pack=args.pack, seed=args.seed,
+                         ema=args.ema, pack=args.pack, info_lambda=args.info_lambda, seed=args.seed,
                          sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
                          eval_every=args.eval_every, progress=not args.no_progress)
     try:
@@ -129,10 +130,12 @@ def sample(args):
     gan, _ = evaluation.load_generator(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
-    if args.label is not None and not gan.conditional:
-        raise UsageError(f"minigan sample: --label needs a conditional model (cdcgan), this checkpoint is {gan.name}")
-    if args.label is not None and not 0 <= args.label < gan.num_classes:
-        raise UsageError(f"minigan sample: --label must be in 0..{gan.num_classes - 1}, got {args.label}")
+    choices = gan.num_classes if gan.conditional else gan.codes
+    if args.label is not None and not choices:
+        raise UsageError(f"minigan sample: --label needs a model given a digit or a code (cdcgan, infogan), "
+                         f"this checkpoint is {gan.name}")
+    if args.label is not None and not 0 <= args.label < choices:
+        raise UsageError(f"minigan sample: --label must be in 0..{choices - 1}, got {args.label}")
     out = evaluation.generate(gan, args.n, args.seed, args.label)
     if gan.data == "2d":
         plotting.save_points(out, args.out, title=f"{gan.name}: {args.n} samples")

@@ -1,4 +1,4 @@
-"""Making tensors, with PyTorch's names: tensor, zeros, ones, full, arange, randn, rand, *_like.
+"""Making tensors, with PyTorch's names: tensor, zeros, ones, full, arange, randn, rand, randint, *_like.
 
 Floating-point tensors are float32 unless a dtype says otherwise; the device is ``device`` if
 given, else ``$MINIGAN_DEVICE``, else the CPU.
@@ -60,6 +60,16 @@ def randn(*size, dtype=None, device=None, requires_grad=False):
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1), from minigan's seeded generator."""
     return _make(generator().random(_shape_arg(size)), dtype or DEFAULT_FLOAT, device, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    """Integers uniform in [low, high), int64, from minigan's seeded generator. As ``torch.randint``,
+    ``randint(high, size)`` starts at 0."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None or high is None or high <= low:
+        raise ValueError(f"randint: expected randint([low,] high, size) with low < high, got low={low}, high={high}, size={size}")
+    return _make(generator().integers(low, high, _shape_arg(tuple(size))), dtype or np.int64, device, False)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):

@@ -28,22 +28,26 @@ def _reference(split, n):
     return classify(images[:n])
 
 
-def image_metrics(images, labels=None, reference_n=10_000):
+def image_metrics(images, labels=None, codes=None, reference_n=10_000):
     """Metrics of (N, 1, 28, 28) images in [-1, 1] against the first ``reference_n`` training images.
     With ``labels`` (N,), the digits the images should show, also ``label_accuracy``: the share of
-    images the classifier reads as their label."""
+    images the classifier reads as their label. With ``codes`` (N,), InfoGAN's codes behind the
+    images, also `metrics.code_purity`."""
     from .classifier import classify
 
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError(f"image_metrics: expected images of shape (N, 1, 28, 28), got {images.shape}")
-    if labels is not None and np.shape(labels) != (len(images),):
-        raise ValueError(f"image_metrics: expected labels of shape ({len(images)},), got {np.shape(labels)}")
+    for name, given in (("labels", labels), ("codes", codes)):
+        if given is not None and np.shape(given) != (len(images),):
+            raise ValueError(f"image_metrics: expected {name} of shape ({len(images)},), got {np.shape(given)}")
     probs, features = classify(images)
     _, real_features = _reference("train", reference_n)
     precision, recall = metrics.precision_recall(real_features[:len(features)], features)
     stats = metrics.class_statistics(probs)
     asked = {} if labels is None else {"label_accuracy": float(np.mean(probs.argmax(1) == np.asarray(labels)))}
+    if codes is not None:
+        asked["code_purity"] = metrics.code_purity(codes, probs.argmax(1))
     return {
         "n": len(images),
         "mnist_score": metrics.mnist_score(probs),
@@ -74,11 +78,12 @@ def real_images(which, n, seed=0):
 
 
 def requested_labels(gan, n, label=None):
-    """The digits ``n`` samples of a conditional GAN are asked for: ``label`` each time, or the
-    classes in turn when it is None (so every class is asked for equally). None for other GANs."""
-    if not gan.conditional:
+    """The digits (cdcgan) or codes (InfoGAN) that ``n`` samples are drawn for: ``label`` each time,
+    or every value in turn when it is None, so that each is drawn equally. None for other GANs."""
+    values = gan.num_classes if gan.conditional else gan.codes
+    if not values:
         return None
-    return np.full(n, label) if label is not None else np.arange(n) % gan.num_classes
+    return np.full(n, label) if label is not None else np.arange(n) % values
 
 
 def generate(gan, n, seed=0, label=None):
@@ -92,7 +97,7 @@ def metric_keys(gan):
     """The metrics the trainer's ``--eval-every`` records for ``gan``."""
     if gan.data == "2d":
         return POINT_KEYS
-    return IMAGE_KEYS + (("label_accuracy",) if gan.conditional else ())
+    return IMAGE_KEYS + (("label_accuracy",) if gan.conditional else ()) + (("code_purity",) if gan.codes else ())
 
 
 def strict_json(value):
@@ -137,4 +142,5 @@ def evaluate(gan, n, data_name, seed=0):
     """The metrics that apply to ``gan``'s kind of data."""
     if gan.data == "2d":
         return point_metrics(generate(gan, n, seed), data_name)
-    return image_metrics(digit_samples(gan, n, seed), requested_labels(gan, n))
+    given = requested_labels(gan, n)
+    return image_metrics(digit_samples(gan, n, seed), *((given, None) if gan.conditional else (None, given)))

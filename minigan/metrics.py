@@ -22,7 +22,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "feature_statistics",
+__all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "code_purity", "feature_statistics",
            "frechet_distance", "frechet_distance_from_statistics", "precision_recall"]
 
 PROBS_ATOL = 1e-4  # how far a row of probabilities may sum from 1 (float32 softmax is within ~1e-7)
@@ -144,6 +144,20 @@ def class_statistics(probs, num_classes=10, confidence=0.9, min_fraction=0.01):
         "class_kl": _kl_to_uniform(histogram),
         "confident_fraction": float(np.mean(probs.max(axis=1) >= confidence)),
     }
+
+
+def code_purity(codes, classes):
+    r"""How well a GAN's codes (InfoGAN's) line up with the classifier's classes: the share of
+    samples whose class is the most common class among the samples of their code,
+    :math:`\frac{1}{N} \sum_c \max_k n_{ck}` (the *purity* of the codes as a clustering).
+    1 when each code draws a single class (whichever class that is), about 0.1 for codes that
+    ignore the digit; ``codes`` and ``classes`` are (N,) integers."""
+    codes, classes = np.asarray(codes), np.asarray(classes)
+    if codes.shape != classes.shape or codes.ndim != 1 or not len(codes):
+        raise ValueError(f"code_purity: expected codes and classes of the same shape (N,), got {codes.shape} and {classes.shape}")
+    counts = np.zeros((codes.max() + 1, classes.max() + 1), dtype=np.int64)
+    np.add.at(counts, (codes, classes), 1)
+    return float(counts.max(axis=1).sum() / len(codes))
 
 
 # --- classifier features --------------------------------------------------------------------------

@@ -49,6 +49,11 @@ def test_a_conditional_gan_is_judged_on_the_digits_it_was_asked_for():
     assert result["label_accuracy"] > 0.98 and result["class_kl"] < 0.01 and result["mnist_score"] > 9.5
     assert evaluation.metric_keys(gan)[-1] == "label_accuracy" and "label_accuracy" not in evaluation.metric_keys(build("dcgan"))
 
+    coded = GAN("real-digits-by-code", RealDigits(), None, 4, (1, 28, 28), "mnist", codes=10)  # InfoGAN-like
+    result = evaluation.evaluate(coded, 1000, "mnist")
+    assert result["code_purity"] > 0.98 and "label_accuracy" not in result
+    assert evaluation.metric_keys(coded)[-1] == "code_purity"
+
 
 def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
     out = tmp_path / "m.json"

@@ -201,6 +201,17 @@ def test_embedding_gradients(data, n, dim, index_shape, seed):
     np.testing.assert_array_equal(g.numpy(), expected)
 
 
+def test_one_hot_as_torch():
+    out = F.one_hot(mg.tensor([[0, 2], [1, 2]]), 4)
+    assert out.dtype == np.int64 and out.shape == (2, 2, 4)
+    assert out.numpy().tolist() == [[[1, 0, 0, 0], [0, 0, 1, 0]], [[0, 1, 0, 0], [0, 0, 1, 0]]]
+    assert F.one_hot(mg.tensor([1, 3])).shape == (2, 4)  # num_classes=-1: the largest class + 1
+    with pytest.raises(IndexError, match=r"one_hot: classes must lie in \[0, 3\), got values in \[0, 3\]"):
+        F.one_hot(mg.tensor([0, 3]), 3)
+    with pytest.raises(TypeError, match="one_hot: expected integer classes, got dtype float32"):
+        F.one_hot(mg.tensor([0.0]), 3)
+
+
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
 def test_embedding_matches_torch(padding_idx):
     torch = pytest.importorskip("torch")

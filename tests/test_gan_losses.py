@@ -35,6 +35,16 @@ def test_losses_match_a_hand_computation(name):
     assert fn().item() == pytest.approx(expected, rel=1e-12)
 
 
+def test_info_loss_is_the_cross_entropy_of_q_at_the_codes():
+    logits, codes = RNG.standard_normal((6, 10)), np.array([0, 3, 3, 9, 1, 5])
+    log_q = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    assert gan.info_loss(t(logits), mg.tensor(codes), 0.5).item() == pytest.approx(-0.5 * log_q[range(6), codes].mean(), rel=1e-12)
+    assert gan.info_loss(t(np.zeros((4, 10))), mg.tensor([1, 2, 3, 4])).item() == pytest.approx(np.log(10))  # H(c): Q knows nothing
+    x = t(logits, requires_grad=True)
+    (g,) = mg.grad(gan.info_loss(x, mg.tensor(codes), 0.5), x)  # lambda (softmax - onehot) / N
+    assert np.allclose(g.numpy(), 0.5 * (np.exp(log_q) - np.eye(10)[codes]) / 6, atol=1e-12)
+
+
 def test_losses_match_pytorch():
     torch = pytest.importorskip("torch")
     F = torch.nn.functional

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan.data import grid25, grid25_modes, ring8, ring8_modes
-from minigan.metrics import (class_statistics, feature_statistics, frechet_distance,
+from minigan.metrics import (class_statistics, code_purity, feature_statistics, frechet_distance,
                              frechet_distance_from_statistics, mixture_metrics, mnist_score, precision_recall,
                              sharpen)
 
@@ -161,6 +161,16 @@ def test_class_statistics_on_a_known_histogram():
     assert stats["confident_fraction"] == pytest.approx(0.9)
     assert class_statistics(probs, confidence=0.95)["confident_fraction"] == pytest.approx(0.4)
     assert class_statistics(probs, min_fraction=0.25)["classes_present_1pct"] == 2
+
+
+def test_code_purity():
+    codes = np.arange(100) % 10
+    assert code_purity(codes, (codes + 3) % 10) == 1.0  # any one-to-one match of codes and classes
+    assert code_purity(codes, np.zeros(100, dtype=int)) == 1.0  # purity alone does not see collapse
+    assert code_purity(codes, np.arange(100) // 10) == pytest.approx(0.1)  # every code draws every class
+    assert code_purity([0, 0, 0, 1], [2, 2, 5, 7]) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match=r"code_purity: expected codes and classes of the same shape \(N,\), got \(2,\) and \(3,\)"):
+        code_purity([0, 1], [0, 1, 2])
 
 
 def test_class_kl_of_collapsed_and_balanced_predictions():

@@ -11,7 +11,7 @@ def test_model_shapes(name):
     gan = build(name)
     z = mg.randn(3, gan.z_dim)
     labels = mg.tensor([1, 7, 3])
-    fake = gan.generator(z, labels) if gan.conditional else gan.generator(z)
+    fake = gan.generator(z, labels) if gan.conditional or gan.codes else gan.generator(z)
     assert fake.shape == (3,) + gan.sample_shape and fake.dtype == np.float32
     logits = gan.discriminator(fake, labels) if gan.conditional else gan.discriminator(fake)
     assert logits.shape == (3,)
@@ -20,6 +20,24 @@ def test_model_shapes(name):
         assert out.min() >= -1 and out.max() <= 1
     elif gan.scale == "unit":
         assert out.min() >= 0 and out.max() <= 1
+
+
+def test_infogans_q_head_shares_ds_convolutions():
+    gan = build("infogan")
+    x = mg.randn(4, 1, 28, 28)
+    assert gan.discriminator.code_logits(x).shape == (4, gan.codes) and gan.discriminator(x).shape == (4,)
+    params = dict(gan.discriminator.named_parameters())
+    grads = mg.grad(gan.discriminator.code_logits(x).sum(), list(params.values()), allow_unused=True)
+    reached = {name for name, g in zip(params, grads) if g is not None}
+    assert reached == {n for n in params if n.startswith(("features.", "q."))}  # not D's own head
+
+
+def test_infogans_generator_draws_a_different_sample_for_each_code():
+    gan = build("infogan")
+    gan.generator.eval()
+    z = mg.randn(1, gan.z_dim).numpy().repeat(gan.codes, 0)
+    samples = gan.sample(mg.tensor(z), mg.arange(gan.codes))
+    assert len({s.tobytes() for s in samples}) == gan.codes
 
 
 def test_dcgan32_is_article_001s_layer_list_and_takes_three_channels():

@@ -21,6 +21,18 @@ def test_creation_functions_and_default_dtypes():
     assert mg.randn_like(t).shape == (2, 3) and mg.full_like(t, 2.0).numpy().sum() == 12
 
 
+def test_randint_as_torch():
+    mg.manual_seed(0)
+    a = mg.randint(10, (1000,))
+    assert a.dtype == np.int64 and a.shape == (1000,) and set(a.tolist()) == set(range(10))
+    b = mg.randint(3, 5, (2, 500))
+    assert b.shape == (2, 500) and set(b.numpy().ravel().tolist()) == {3, 4}
+    mg.manual_seed(0)
+    assert np.array_equal(mg.randint(10, (1000,)).numpy(), a.numpy())
+    with pytest.raises(ValueError, match="randint: expected"):
+        mg.randint(5, 5, (2,))
+
+
 def test_tensor_copies_its_data():
     a = np.zeros(2)
     t = mg.tensor(a)

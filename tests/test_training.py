@@ -228,10 +228,10 @@ def test_cli_refuses_a_damaged_checkpoint_in_one_line(tmp_path):
     assert result.returncode == 2 and "damaged" in result.stderr
 
 
-def test_cli_label_needs_a_conditional_model(tmp_path):
+def test_cli_label_needs_a_model_given_a_digit_or_code(tmp_path):
     assert run_cli("train", "--model", "toy", "--steps", "1", "--out", str(tmp_path)).returncode == 0
     result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "7")
-    assert result.returncode == 2 and "conditional" in result.stderr
+    assert result.returncode == 2 and "(cdcgan, infogan), this checkpoint is toy" in result.stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery")
@@ -249,6 +249,27 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert "Interrupted; saved" in stdout
     step = checkpoint.load(str(out / "last.npz"))["step"]
     assert step >= 3 and int(read_losses(out)[-1][0]) == step
+
+
+def test_infogans_term_trains_q_with_d_and_reaches_g(tmp_path):
+    def one_step(out, info_lambda):
+        trainer = Trainer(toy_config(out, model="infogan", loss="ns", data="mnist", steps=1, batch_size=8,
+                                     info_lambda=info_lambda))
+        q_before = {k: np.array(v) for k, v in trainer.D.q.state_dict().items()}  # Adam updates in place
+        info, graphs = trainer.info, []
+        trainer.info = lambda fake, codes: graphs.append(fake.requires_grad) or info(fake, codes)
+        trainer.train()
+        assert graphs == [False, True]  # in D's step (G's samples held fixed) and in G's step
+        q_moved = any(not np.array_equal(q_before[k], v) for k, v in trainer.D.q.state_dict().items())
+        return q_moved, trainer.G.state_dict()
+
+    q_moved_0, g_0 = one_step(tmp_path / "a", 0.0)
+    q_moved_1, g_1 = one_step(tmp_path / "b", 1.0)
+    assert not q_moved_0 and q_moved_1  # Q learns from D's loss, and only through the info term
+    assert any(not np.array_equal(g_0[k], g_1[k]) for k in g_0)  # same seed: G differs by the term alone
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "b" / "last.npz"), "--label", "3", "--n", "4",
+                     "--out", str(tmp_path / "threes.png"))
+    assert result.returncode == 0 and (tmp_path / "threes.png").exists(), result.stderr
 
 
 def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):

@@ -13,6 +13,7 @@ Articles: 000 AT-GAN, 001 gradient-penalised training, 002 GAN overview, 003 "GA
 """
 from .. import ops
 from ..autograd import grad
+from ..nn import functional as F
 from ..creation import rand
 
 
@@ -165,3 +166,16 @@ def article001_discriminator_loss(critic, real, fake, lambda3=1.0, lambda4=10.0)
     $L_{cGAN}$ = `discriminator_loss`, $L_{grad}$ = `gradient_penalty` with $\lambda = 1$."""
     fake = fake.detach()
     return lambda3 * discriminator_loss(critic(real), critic(fake)) + lambda4 * gradient_penalty(critic, real, fake, lambda_=1.0)
+
+
+def info_loss(code_logits, codes, lambda_=1.0):
+    r"""InfoGAN's mutual-information term (互信息, Chen et al., 2016), minimised by G and by D's Q head.
+
+    G is given a categorical code $c \sim \mathrm{Cat}(K)$ beside its noise, and a head $Q(c \mid x)$
+    on D guesses the code back from $G(z, c)$. The mutual information has the lower bound
+    $$ I(c; G(z, c)) \ge \mathbb{E}_{c, z}\left[\log Q(c \mid G(z, c))\right] + H(c), $$
+    and $H(c) = \log K$ is a constant, so raising the bound means lowering the cross-entropy
+    $$ L_I = -\lambda\, \mathbb{E}_{c, z}\left[\log Q(c \mid G(z, c))\right], $$
+    ``code_logits`` (N, K) being Q's logits for the samples G drew from ``codes`` (N,).
+    """
+    return lambda_ * F.cross_entropy(code_logits, codes)

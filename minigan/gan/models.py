@@ -7,6 +7,7 @@
 | dcgan   | DCGAN, InfoGAN | MNIST in [-1, 1] | 2 Linear+BN -> 2 transposed convs -> 2 convs -> Linear   |
 | dcgan32 | article 001    | 32x32, 1 or 3 ch | Dense 4x4x512 -> 4 'same' transposed convs -> 2 convs    |
 | cdcgan  | DCGAN + labels | MNIST in [-1, 1] | dcgan with a label embedding in G and D                  |
+| infogan | InfoGAN        | MNIST in [-1, 1] | dcgan's G given a 10-way code; D with a head Q(c|x)      |
 | toy     | -              | 2-D mixtures     | 2-D noise -> 3x128 ReLU MLP -> 2; critic 2 -> 3x128 -> 1 |
 
 Every discriminator returns one *logit* (or critic score) per sample, of shape (N,): the sigmoid
@@ -18,6 +19,7 @@ import numpy as np
 
 from .. import nn, ops
 from ..autograd import no_grad
+from ..nn import functional as F
 
 
 @dataclass
@@ -29,19 +31,21 @@ class GAN:
     sample_shape: tuple  # one sample's shape: (1, 28, 28), (2,), ...
     data: str  # "mnist", "mnist32" or "2d"
     scale: str = "tanh"  # the output range: "tanh" [-1, 1], "unit" [0, 1], "none" (2-D points)
-    conditional: bool = False
+    conditional: bool = False  # G and D are given the data's class labels
+    codes: int = 0  # InfoGAN: G is given a categorical code with this many values, which D's Q head guesses
     num_classes: int = 10
     notes: list = field(default_factory=list)
 
     def sample(self, z, labels=None, batch_size=500):
-        """G(z) as a NumPy array, in eval mode and without a graph, in batches; G's mode is restored."""
+        """G(z), or G(z, labels) (cdcgan's digits, InfoGAN's codes), as a NumPy array, in eval mode and
+        without a graph, in batches; G's mode is restored."""
         was_training = self.generator.training
         self.generator.eval()
         out = []
         with no_grad():
             for start in range(0, z.shape[0], batch_size):
                 part = z[start:start + batch_size]
-                y = self.generator(part, labels[start:start + batch_size]) if self.conditional else self.generator(part)
+                y = self.generator(part) if labels is None else self.generator(part, labels[start:start + batch_size])
                 out.append(y.numpy())
         self.generator.train(was_training)
         return np.concatenate(out)
@@ -110,11 +114,14 @@ def _dcgan_generator(z_in):
         nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
 
 
+def _dcgan_features(c_in):
+    """D's convolutions, up to the 6272 features its last Linear reads."""
+    return [nn.Conv2d(c_in, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Flatten()]
+
+
 def _dcgan_discriminator(c_in):
-    return nn.Sequential(
-        nn.Conv2d(c_in, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(128 * 7 * 7, 1), Logit())
+    return nn.Sequential(*_dcgan_features(c_in), nn.Linear(128 * 7 * 7, 1), Logit())
 
 
 def _packed(make_discriminator, channels, pack):
@@ -209,6 +216,50 @@ def cdcgan():
     return gan
 
 
+class InfoGANGenerator(nn.Module):
+    """G(z, c): the code c, one-hot, joins the noise (as the label does in cdcgan's G)."""
+
+    def __init__(self, noise_dim=90, codes=10):
+        super().__init__()
+        self.codes = codes
+        self.net = _dcgan_generator(noise_dim + codes)
+
+    def forward(self, z, codes):
+        return self.net(ops.cat([z, F.one_hot(codes, self.codes).to(z.dtype)], 1))
+
+
+class InfoGANDiscriminator(nn.Module):
+    """D and InfoGAN's Q share their convolutions: ``D(x)`` is one logit, ``D.code_logits(x)`` Q's
+    K logits for the code behind x."""
+
+    def __init__(self, codes=10):
+        super().__init__()
+        self.features = nn.Sequential(*_dcgan_features(1))
+        self.head = nn.Sequential(nn.Linear(128 * 7 * 7, 1), Logit())
+        self.q = nn.Sequential(nn.Linear(128 * 7 * 7, 128), nn.LeakyReLU(0.2), nn.Linear(128, codes))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+    def code_logits(self, x):
+        return self.q(self.features(x))
+
+
+def infogan():
+    """InfoGAN (Chen et al., 2016): a 10-way code c that G must make guessable from its samples.
+
+    G(z, c) is dcgan's generator fed 90 noise values and c one-hot; D is dcgan's, with a second
+    head Q(c|x) on its convolutions. Both G and Q lower `losses.info_loss`, so each value of c comes
+    to draw a kind of sample that the others do not: without labels, usually one digit each (the
+    trainer's grids show one code per row; ``code_purity`` measures it). Where cdcgan is handed
+    the digit, InfoGAN has to find the ten pieces of its noise space by itself.
+    """
+    gan = GAN("infogan", InfoGANGenerator(), InfoGANDiscriminator(), 90, (1, 28, 28), "mnist", codes=10)
+    nn.init.dcgan_init_(gan.generator)
+    nn.init.dcgan_init_(gan.discriminator)
+    return gan
+
+
 def toy(z_dim=2, hidden=128, pack=1):
     """MLPs for 2-D mixtures (ring8, grid25): 3 hidden layers of ReLUs in G and D."""
     def mlp_(n_in, n_out):
@@ -219,7 +270,8 @@ def toy(z_dim=2, hidden=128, pack=1):
     return GAN("toy", mlp_(z_dim, 2), d, z_dim, (2,), "2d", scale="none")
 
 
-MODELS = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32, "cdcgan": cdcgan, "toy": toy}
+MODELS = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32, "cdcgan": cdcgan, "infogan": infogan,
+          "toy": toy}
 
 
 PACKABLE = ("dcgan", "toy")

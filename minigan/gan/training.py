@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import checkpoint, data, optim, random
 from ..autograd import grad, no_grad
-from ..creation import randn, tensor
+from ..creation import randint, randn, tensor
 from ..data import DataLoader
 from . import losses as L
 from .models import build
@@ -62,6 +62,7 @@ class TrainConfig:
     lr_decay: str = "none"  # "linear": both learning rates fall linearly, to 0 after the last step
     ema: float = 0.0  # > 0: sample from an exponential moving average of G's weights with this decay
     pack: int = 1  # > 1: PacGAN, D judges packs of this many samples
+    info_lambda: float = 1.0  # InfoGAN (--model infogan): the weight of the mutual-information term
     seed: int = 0
     sample_every: int = 200
     checkpoint_every: int = 500
@@ -152,9 +153,10 @@ class Trainer:
                            for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         # Fixed noise, from its own generator: the sample grids show one and the same z all along.
         fixed = np.random.default_rng(cfg.seed + 1)
-        n = 100 if self.gan.conditional else (2500 if self.gan.data == "2d" else 64)
+        given = self.gan.conditional or self.gan.codes  # a grid row per digit (cdcgan) or code (InfoGAN)
+        n = 100 if given else (2500 if self.gan.data == "2d" else 64)
         self.fixed_z = tensor(fixed.standard_normal((n, self.gan.z_dim)).astype(np.float32))
-        self.fixed_labels = tensor(np.arange(n) // 10 % 10) if self.gan.conditional else None
+        self.fixed_labels = tensor(np.arange(n) // 10 % 10) if given else None
         self.step, self.epoch, self.batch = 0, 0, 0
         self.history = []
         os.makedirs(cfg.out, exist_ok=True)
@@ -180,22 +182,35 @@ class Trainer:
     def critic(self, labels):
         return (lambda x: self.D(x, labels)) if self.gan.conditional else self.D
 
-    def generate(self, z, labels):
-        return self.G(z, labels) if self.gan.conditional else self.G(z)
+    def latent(self, labels):
+        """A batch of noise, and what else G is given: the real batch's labels (cdcgan), a random
+        code (InfoGAN), or nothing (None)."""
+        z = randn(self.cfg.batch_size, self.gan.z_dim)
+        if self.gan.conditional:
+            return z, labels
+        return z, randint(self.gan.codes, (self.cfg.batch_size,)) if self.gan.codes else None
+
+    def generate(self, z, given):
+        return self.G(z) if given is None else self.G(z, given)
+
+    def info(self, fake, codes):
+        """InfoGAN's mutual-information term, in D's loss (for its Q head) and in G's; 0 otherwise."""
+        return L.info_loss(self.D.code_logits(fake), codes, self.cfg.info_lambda) if self.gan.codes else 0.0
 
     def train_step(self):
         cfg = self.cfg
         for _ in range(cfg.n_critic):
             real, labels = self.next_batch()
-            z = randn(cfg.batch_size, self.gan.z_dim)
+            z, given = self.latent(labels)
             with no_grad():  # D's step needs no graph through G
-                fake = self.generate(z, labels)
-            loss_d = self.d_loss(self.critic(labels), real, fake, cfg)
+                fake = self.generate(z, given)
+            loss_d = self.d_loss(self.critic(labels), real, fake, cfg) + self.info(fake, given)
             self._update(self.opt_d, loss_d, self.D, "discriminator")
             if self.clip:
                 L.clip_weights_(self.D.parameters(), cfg.clip_value)
-        z = randn(cfg.batch_size, self.gan.z_dim)
-        loss_g = self.g_loss(self.critic(labels), real, self.generate(z, labels), cfg)
+        z, given = self.latent(labels)
+        fake = self.generate(z, given)
+        loss_g = self.g_loss(self.critic(labels), real, fake, cfg) + self.info(fake, given)
         self._update(self.opt_g, loss_g, self.G, "generator")
         for scheduler in self.schedulers:
             scheduler.step()
@@ -364,7 +379,7 @@ class Trainer:
 
 # What a resumed run must share with the run it continues, for its losses to be the same.
 RESUMABLE_MUST_MATCH = ("data", "data_dir", "batch_size", "lr", "betas", "n_critic", "gp_lambda", "r1_gamma",
-                        "clip_value", "lr_decay", "ema", "pack", "seed")
+                        "clip_value", "lr_decay", "ema", "pack", "info_lambda", "seed")
 
 
 def _comparable(value):

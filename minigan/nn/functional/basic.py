@@ -1,4 +1,4 @@
-"""The basic layers as functions: linear, dropout, embedding.
+"""The basic layers as functions: linear, dropout, embedding, one_hot.
 
 Their gradients of every order come from differentiable ops: linear's backward is two matmuls,
 dropout is a product with a constant mask, embedding an indexing.
@@ -9,9 +9,9 @@ from ... import backend, ops
 from ...autograd import Function, is_grad_enabled
 from ...ops.arithmetic import _pair
 from ...random import generator
-from ...tensor import as_tensor, constant
+from ...tensor import Tensor, as_tensor, constant
 
-__all__ = ["linear", "dropout", "embedding"]
+__all__ = ["linear", "dropout", "embedding", "one_hot"]
 
 
 class Linear(Function):
@@ -127,3 +127,18 @@ def _renorm_rows(table, index, max_norm, norm_type):
     norms = (xp.abs(table[used]) ** norm_type).sum(axis=1) ** (1 / norm_type)
     factor = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)  # 1e-7 as in PyTorch
     table[used] *= factor[:, None].astype(table.dtype)
+
+
+def one_hot(tensor, num_classes=-1):
+    """(...) integer classes -> (..., num_classes) int64: 1 at each class, 0 elsewhere (as PyTorch's).
+    ``num_classes=-1`` takes one more than the largest class. No gradient: the input is an index."""
+    index = as_tensor(tensor).data
+    if not np.issubdtype(index.dtype, np.integer):
+        raise TypeError(f"one_hot: expected integer classes, got dtype {index.dtype}")
+    if num_classes == -1:
+        num_classes = int(index.max()) + 1 if index.size else 0
+    if index.size and not (0 <= int(index.min()) and int(index.max()) < num_classes):
+        raise IndexError(f"one_hot: classes must lie in [0, {num_classes}), got values in "
+                         f"[{int(index.min())}, {int(index.max())}]")
+    xp = backend.get_array_module(index)
+    return Tensor((index[..., None] == xp.arange(num_classes)).astype(np.int64))
