@@ -57,7 +57,8 @@ codes = mg.tensor([0, 1, 2, 3])
 for name, logits in (("Q knows nothing (uniform)", mg.zeros(4, 10)),
                      ("Q reads every code", 8.0 * mg.nn.functional.one_hot(codes, 10).to(mg.float32))):
     loss = gan.info_loss(logits, codes).item()
-    print(f"{name:27s} L_I = -E[log Q(c|x)] = {loss:.4f};  bound on I(c; x) = log 10 - L_I = {round(np.log(10) - loss, 4) + 0.0:.4f}")
-print("G and Q both lower L_I, so each of the 10 codes must draw samples Q can tell apart:")
+    bound = round(np.log(10) - loss, 4) + 0.0  # + 0.0: no "-0.0000"
+    print(f"{name:27s} loss -E[log Q(c|x)] = {loss:.4f};  bound L_I on I(c; x) = log 10 - loss = {bound:.4f}")
+print("G and Q both lower the loss, so each of the 10 codes must draw samples Q can tell apart:")
 print("on MNIST the codes come to follow the digits, without labels (minigan train --model infogan;")
 print("minigan eval reports code_purity, the share of samples drawn as their code's usual digit).")

@@ -31,7 +31,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     train = commands.add_parser("train", help="train a GAN and write samples, losses and checkpoints to a run directory")
-    train.add_argument("--model", default="dcgan", help="mlp, atgan, dcgan, dcgan32, cdcgan or toy (default: %(default)s)")
+    train.add_argument("--model", default="dcgan", help="mlp, atgan, dcgan, dcgan32, cdcgan, infogan or toy (default: %(default)s)")
     train.add_argument("--loss", default="ns", help="minimax, ns, ns-r1, wgan, wgan-gp, hinge or article001 (default: %(default)s)")
     train.add_argument("--data", default=None, help="mnist (images) or ring8, grid25 (2-D); default: mnist, or ring8 for --model toy")
     train.add_argument("--data-dir", default=None, help="a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
@@ -130,7 +130,7 @@ def sample(args):
     gan, _ = evaluation.load_generator(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
-    choices = gan.num_classes if gan.conditional else gan.codes
+    choices = gan.given_values
     if args.label is not None and not choices:
         raise UsageError(f"minigan sample: --label needs a model given a digit or a code (cdcgan, infogan), "
                          f"this checkpoint is {gan.name}")

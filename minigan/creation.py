@@ -62,14 +62,17 @@ def rand(*size, dtype=None, device=None, requires_grad=False):
     return _make(generator().random(_shape_arg(size)), dtype or DEFAULT_FLOAT, device, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None):
-    """Integers uniform in [low, high), int64, from minigan's seeded generator. As ``torch.randint``,
-    ``randint(high, size)`` starts at 0."""
+def randint(low=0, high=None, size=None, dtype=None, device=None):
+    """Integers uniform in [low, high), int64, from minigan's seeded generator. As ``torch.randint``:
+    ``randint(high, size)`` and ``randint(high, size=...)`` start at 0."""
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
     if size is None or high is None or high <= low:
         raise ValueError(f"randint: expected randint([low,] high, size) with low < high, got low={low}, high={high}, size={size}")
-    return _make(generator().integers(low, high, _shape_arg(tuple(size))), dtype or np.int64, device, False)
+    shape = _shape_arg((size,) if isinstance(size, (int, np.integer)) else tuple(size))
+    return _make(generator().integers(low, high, shape), dtype or np.int64, device, False)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):

@@ -4,7 +4,8 @@ Images are judged through the MNIST classifier that ships with minigan (`minigan
 its class probabilities give the MNIST score and the class statistics, its penultimate features
 the Fréchet distance and precision/recall against real training images. A conditional GAN's
 samples are also checked against the digits they were asked for (``label_accuracy``): its MNIST
-score is only worth as much as that. 2-D samples are judged against the modes of their mixture
+score is only worth as much as that. InfoGAN's codes are checked for how well they follow the
+digits (``code_purity``). 2-D samples are judged against the modes of their mixture
 (`minigan.metrics.mixture_metrics`).
 """
 import functools
@@ -80,10 +81,9 @@ def real_images(which, n, seed=0):
 def requested_labels(gan, n, label=None):
     """The digits (cdcgan) or codes (InfoGAN) that ``n`` samples are drawn for: ``label`` each time,
     or every value in turn when it is None, so that each is drawn equally. None for other GANs."""
-    values = gan.num_classes if gan.conditional else gan.codes
-    if not values:
+    if not gan.given_values:
         return None
-    return np.full(n, label) if label is not None else np.arange(n) % values
+    return np.full(n, label) if label is not None else np.arange(n) % gan.given_values
 
 
 def generate(gan, n, seed=0, label=None):
@@ -143,4 +143,6 @@ def evaluate(gan, n, data_name, seed=0):
     if gan.data == "2d":
         return point_metrics(generate(gan, n, seed), data_name)
     given = requested_labels(gan, n)
-    return image_metrics(digit_samples(gan, n, seed), *((given, None) if gan.conditional else (None, given)))
+    if gan.codes:
+        return image_metrics(digit_samples(gan, n, seed), codes=given)
+    return image_metrics(digit_samples(gan, n, seed), labels=given)

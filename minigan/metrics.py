@@ -155,6 +155,10 @@ def code_purity(codes, classes):
     codes, classes = np.asarray(codes), np.asarray(classes)
     if codes.shape != classes.shape or codes.ndim != 1 or not len(codes):
         raise ValueError(f"code_purity: expected codes and classes of the same shape (N,), got {codes.shape} and {classes.shape}")
+    for name, values in (("codes", codes), ("classes", classes)):
+        if not np.issubdtype(values.dtype, np.integer) or values.min() < 0:
+            raise ValueError(f"code_purity: expected non-negative integer {name}, got dtype {values.dtype}, "
+                             f"smallest {values.min()}")
     counts = np.zeros((codes.max() + 1, classes.max() + 1), dtype=np.int64)
     np.add.at(counts, (codes, classes), 1)
     return float(counts.max(axis=1).sum() / len(codes))

@@ -210,6 +210,20 @@ def test_one_hot_as_torch():
         F.one_hot(mg.tensor([0, 3]), 3)
     with pytest.raises(TypeError, match="one_hot: expected integer classes, got dtype float32"):
         F.one_hot(mg.tensor([0.0]), 3)
+    with pytest.raises(IndexError, match=r"got values in \[-1, 0\]"):
+        F.one_hot(mg.tensor([-1, 0]), 3)
+    with pytest.raises(ValueError, match="one_hot: num_classes must be -1 or positive, got -3"):
+        F.one_hot(mg.tensor([0]), -3)
+    with pytest.raises(ValueError, match="cannot infer num_classes from an empty tensor"):
+        F.one_hot(mg.tensor(np.zeros(0, dtype=np.int64)))
+
+
+def test_one_hot_matches_torch():
+    torch = pytest.importorskip("torch")
+    classes = np.array([[3, 0, 1], [2, 2, 4]])
+    for k in (-1, 5, 7):
+        expected = torch.nn.functional.one_hot(torch.from_numpy(classes), k).numpy()
+        assert np.array_equal(F.one_hot(mg.tensor(classes), k).numpy(), expected) and expected.dtype == np.int64
 
 
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])

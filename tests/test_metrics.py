@@ -171,6 +171,8 @@ def test_code_purity():
     assert code_purity([0, 0, 0, 1], [2, 2, 5, 7]) == pytest.approx(0.75)
     with pytest.raises(ValueError, match=r"code_purity: expected codes and classes of the same shape \(N,\), got \(2,\) and \(3,\)"):
         code_purity([0, 1], [0, 1, 2])
+    with pytest.raises(ValueError, match="code_purity: expected non-negative integer codes, got dtype int64, smallest -1"):
+        code_purity([-1, 0], [0, 1])
 
 
 def test_class_kl_of_collapsed_and_balanced_predictions():

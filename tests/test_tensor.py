@@ -29,6 +29,7 @@ def test_randint_as_torch():
     assert b.shape == (2, 500) and set(b.numpy().ravel().tolist()) == {3, 4}
     mg.manual_seed(0)
     assert np.array_equal(mg.randint(10, (1000,)).numpy(), a.numpy())
+    assert mg.randint(10, size=(4,)).shape == (4,) and mg.randint(high=3, size=5).shape == (5,)
     with pytest.raises(ValueError, match="randint: expected"):
         mg.randint(5, 5, (2,))
 

@@ -80,7 +80,9 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
                                          (dict(pack=0), "pack=0, expected a positive integer"),
                                          (dict(pack=2, loss="wgan-gp"), "do not lie between a real and a fake pack"),
                                          (dict(pack=5, loss="ns"), "batch size 32 does not divide into PacGAN packs of 5"),
-                                         (dict(model="mlp", data="mnist", loss="ns", pack=2), "PacGAN is built for dcgan, toy")])
+                                         (dict(model="mlp", data="mnist", loss="ns", pack=2), "PacGAN is built for dcgan, toy"),
+                                         (dict(info_lambda=-1.0), "info_lambda=-1.0, expected a number >= 0"),
+                                         (dict(info_lambda=2.0), "only --model infogan has InfoGAN's term, not toy")])
 def test_training_option_errors(tmp_path, kw, message):
     with pytest.raises(ValueError, match=message):
         Trainer(toy_config(tmp_path, **kw))
@@ -257,9 +259,10 @@ def test_infogans_term_trains_q_with_d_and_reaches_g(tmp_path):
                                      info_lambda=info_lambda))
         q_before = {k: np.array(v) for k, v in trainer.D.q.state_dict().items()}  # Adam updates in place
         info, graphs = trainer.info, []
-        trainer.info = lambda fake, codes: graphs.append(fake.requires_grad) or info(fake, codes)
+        trainer.info = lambda fake, codes: graphs.append(fake.requires_grad) or info(fake, codes) + 100.0
         trainer.train()
         assert graphs == [False, True]  # in D's step (G's samples held fixed) and in G's step
+        assert all(float(v) > 100 for v in read_losses(out)[-1][2:])  # and in the losses they minimise
         q_moved = any(not np.array_equal(q_before[k], v) for k, v in trainer.D.q.state_dict().items())
         return q_moved, trainer.G.state_dict()
 

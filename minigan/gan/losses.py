@@ -171,11 +171,11 @@ def article001_discriminator_loss(critic, real, fake, lambda3=1.0, lambda4=10.0)
 def info_loss(code_logits, codes, lambda_=1.0):
     r"""InfoGAN's mutual-information term (互信息, Chen et al., 2016), minimised by G and by D's Q head.
 
-    G is given a categorical code $c \sim \mathrm{Cat}(K)$ beside its noise, and a head $Q(c \mid x)$
-    on D guesses the code back from $G(z, c)$. The mutual information has the lower bound
-    $$ I(c; G(z, c)) \ge \mathbb{E}_{c, z}\left[\log Q(c \mid G(z, c))\right] + H(c), $$
-    and $H(c) = \log K$ is a constant, so raising the bound means lowering the cross-entropy
-    $$ L_I = -\lambda\, \mathbb{E}_{c, z}\left[\log Q(c \mid G(z, c))\right], $$
+    G is given a code $c$, uniform over K values, beside its noise, and a head $Q(c \mid x)$ on D
+    guesses the code back from $G(z, c)$. The paper's bound on the mutual information is
+    $$ I(c; G(z, c)) \ge L_I = \mathbb{E}_{c, z}\left[\log Q(c \mid G(z, c))\right] + H(c), $$
+    and $H(c) = \log K$ is a constant, so raising $L_I$ means lowering the cross-entropy
+    $$ \mathcal{L}_{info} = -\lambda\, \mathbb{E}_{c, z}\left[\log Q(c \mid G(z, c))\right] = \lambda\,(H(c) - L_I), $$
     ``code_logits`` (N, K) being Q's logits for the samples G drew from ``codes`` (N,).
     """
     return lambda_ * F.cross_entropy(code_logits, codes)

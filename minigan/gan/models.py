@@ -36,6 +36,12 @@ class GAN:
     num_classes: int = 10
     notes: list = field(default_factory=list)
 
+    @property
+    def given_values(self):
+        """How many values G's second input takes: the digits (cdcgan) or the codes (InfoGAN); 0
+        when G takes noise alone."""
+        return self.num_classes if self.conditional else self.codes
+
     def sample(self, z, labels=None, batch_size=500):
         """G(z), or G(z, labels) (cdcgan's digits, InfoGAN's codes), as a NumPy array, in eval mode and
         without a graph, in batches; G's mode is restored."""

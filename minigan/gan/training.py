@@ -13,7 +13,8 @@ Beyond the losses (their effect is measured in `benchmarks/mode_collapse.py`):
 ``lr_decay="linear"`` takes both learning rates linearly to 0 by the end, so the players settle
 instead of circling their equilibrium; ``ema=0.999`` keeps a moving average of G's weights
 (`minigan.optim.EMA`), and the samples, the evaluations and `minigan sample`/`eval` then use it;
-``pack=m`` is PacGAN: D judges packs of m samples. The decay spans the run's total steps, so a
+``pack=m`` is PacGAN: D judges packs of m samples. For InfoGAN, ``info_lambda`` weighs the
+mutual-information term, which both logged losses include. The decay spans the run's total steps, so a
 run resumed with another ``--steps`` continues on the new schedule.
 
 Runs are deterministic on the CPU (same seed, same losses, bit for bit), and ``resume=True``
@@ -134,6 +135,10 @@ class Trainer:
                              "sample, so its points do not lie between a real and a fake pack")
         random.manual_seed(cfg.seed)
         self.gan = build(cfg.model, pack=cfg.pack)
+        if not cfg.info_lambda >= 0:
+            raise ValueError(f"info_lambda={cfg.info_lambda}, expected a number >= 0")
+        if cfg.info_lambda != TrainConfig.info_lambda and not self.gan.codes:
+            raise ValueError(f"info_lambda={cfg.info_lambda}: only --model infogan has InfoGAN's term, not {cfg.model}")
         self.G, self.D = self.gan.generator, self.gan.discriminator
         # What samples, evaluations and `minigan sample` see: G itself, or the average of its weights.
         self.ema = optim.EMA(self.G, cfg.ema) if cfg.ema else None
@@ -153,10 +158,11 @@ class Trainer:
                            for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         # Fixed noise, from its own generator: the sample grids show one and the same z all along.
         fixed = np.random.default_rng(cfg.seed + 1)
-        given = self.gan.conditional or self.gan.codes  # a grid row per digit (cdcgan) or code (InfoGAN)
+        given = self.gan.given_values  # a grid row per digit (cdcgan) or code (InfoGAN)
         n = 100 if given else (2500 if self.gan.data == "2d" else 64)
-        self.fixed_z = tensor(fixed.standard_normal((n, self.gan.z_dim)).astype(np.float32))
-        self.fixed_labels = tensor(np.arange(n) // 10 % 10) if given else None
+        z = fixed.standard_normal((n, self.gan.z_dim)).astype(np.float32)
+        self.fixed_z = tensor(z[np.arange(n) % 10] if self.gan.codes else z)  # InfoGAN: a column's rows differ by c alone
+        self.fixed_labels = tensor(np.arange(n) // 10 % given) if given else None
         self.step, self.epoch, self.batch = 0, 0, 0
         self.history = []
         os.makedirs(cfg.out, exist_ok=True)
@@ -194,8 +200,8 @@ class Trainer:
         return self.G(z) if given is None else self.G(z, given)
 
     def info(self, fake, codes):
-        """InfoGAN's mutual-information term, in D's loss (for its Q head) and in G's; 0 otherwise."""
-        return L.info_loss(self.D.code_logits(fake), codes, self.cfg.info_lambda) if self.gan.codes else 0.0
+        """InfoGAN's mutual-information term, in D's loss (for its Q head) and in G's."""
+        return L.info_loss(self.D.code_logits(fake), codes, self.cfg.info_lambda)
 
     def train_step(self):
         cfg = self.cfg
@@ -204,13 +210,17 @@ class Trainer:
             z, given = self.latent(labels)
             with no_grad():  # D's step needs no graph through G
                 fake = self.generate(z, given)
-            loss_d = self.d_loss(self.critic(labels), real, fake, cfg) + self.info(fake, given)
+            loss_d = self.d_loss(self.critic(labels), real, fake, cfg)
+            if self.gan.codes:
+                loss_d = loss_d + self.info(fake, given)
             self._update(self.opt_d, loss_d, self.D, "discriminator")
-            if self.clip:
-                L.clip_weights_(self.D.parameters(), cfg.clip_value)
+            if self.clip:  # the critic's weights; InfoGAN's Q head is not part of the critic
+                L.clip_weights_([p for name, p in self.D.named_parameters() if not name.startswith("q.")], cfg.clip_value)
         z, given = self.latent(labels)
         fake = self.generate(z, given)
-        loss_g = self.g_loss(self.critic(labels), real, fake, cfg) + self.info(fake, given)
+        loss_g = self.g_loss(self.critic(labels), real, fake, cfg)
+        if self.gan.codes:
+            loss_g = loss_g + self.info(fake, given)
         self._update(self.opt_g, loss_g, self.G, "generator")
         for scheduler in self.schedulers:
             scheduler.step()

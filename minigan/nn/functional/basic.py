@@ -136,7 +136,11 @@ def one_hot(tensor, num_classes=-1):
     if not np.issubdtype(index.dtype, np.integer):
         raise TypeError(f"one_hot: expected integer classes, got dtype {index.dtype}")
     if num_classes == -1:
-        num_classes = int(index.max()) + 1 if index.size else 0
+        if not index.size:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(index.max()) + 1
+    if num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be -1 or positive, got {num_classes}")
     if index.size and not (0 <= int(index.min()) and int(index.max()) < num_classes):
         raise IndexError(f"one_hot: classes must lie in [0, {num_classes}), got values in "
                          f"[{int(index.min())}, {int(index.max())}]")
