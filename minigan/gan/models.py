@@ -256,9 +256,10 @@ def infogan():
 
     G(z, c) is dcgan's generator fed 90 noise values and c one-hot; D is dcgan's, with a second
     head Q(c|x) on its convolutions. Both G and Q lower `losses.info_loss`, so each value of c comes
-    to draw a kind of sample that the others do not: without labels, usually one digit each (the
-    trainer's grids show one code per row; ``code_purity`` measures it). Where cdcgan is handed
-    the digit, InfoGAN has to find the ten pieces of its noise space by itself.
+    to draw a kind of sample that the others do not: a digit, or a style (the trainer's grids show
+    one code per row; ``code_purity`` measures how well codes follow digits: 0.62 after the
+    README's 4-epoch recipe, where two codes split the 1s by slant). Where cdcgan is handed the
+    digit, InfoGAN has to find the ten pieces of its noise space by itself.
     """
     gan = GAN("infogan", InfoGANGenerator(), InfoGANDiscriminator(), 90, (1, 28, 28), "mnist", codes=10)
     nn.init.dcgan_init_(gan.generator)
