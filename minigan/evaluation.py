@@ -142,7 +142,5 @@ def evaluate(gan, n, data_name, seed=0):
     """The metrics that apply to ``gan``'s kind of data."""
     if gan.data == "2d":
         return point_metrics(generate(gan, n, seed), data_name)
-    given = requested_labels(gan, n)
-    if gan.codes:
-        return image_metrics(digit_samples(gan, n, seed), codes=given)
-    return image_metrics(digit_samples(gan, n, seed), labels=given)
+    images, given = digit_samples(gan, n, seed), requested_labels(gan, n)
+    return image_metrics(images, codes=given) if gan.codes else image_metrics(images, labels=given)

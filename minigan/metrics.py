@@ -159,8 +159,8 @@ def code_purity(codes, classes):
         if not np.issubdtype(values.dtype, np.integer) or values.min() < 0:
             raise ValueError(f"code_purity: expected non-negative integer {name}, got dtype {values.dtype}, "
                              f"smallest {values.min()}")
-    counts = np.zeros((codes.max() + 1, classes.max() + 1), dtype=np.int64)
-    np.add.at(counts, (codes, classes), 1)
+    k = classes.max() + 1
+    counts = np.bincount(codes * k + classes, minlength=(codes.max() + 1) * k).reshape(-1, k)  # n_ck
     return float(counts.max(axis=1).sum() / len(codes))
 
 

@@ -275,6 +275,14 @@ def test_infogans_term_trains_q_with_d_and_reaches_g(tmp_path):
     assert result.returncode == 0 and (tmp_path / "threes.png").exists(), result.stderr
 
 
+def test_weight_clipping_keeps_the_critic_small_and_leaves_infogans_q_head_alone(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, model="infogan", loss="wgan", data="mnist", steps=1, batch_size=8))
+    trainer.train()
+    largest = {name: np.abs(p.numpy()).max() for name, p in trainer.D.named_parameters()}
+    assert all(v <= trainer.cfg.clip_value for name, v in largest.items() if not name.startswith("q."))
+    assert max(v for name, v in largest.items() if name.startswith("q.")) > trainer.cfg.clip_value
+
+
 def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):
     Trainer(toy_config(tmp_path, model="cdcgan", loss="ns", data="mnist", steps=1, batch_size=8, eval_every=1)).train()
     assert (tmp_path / "metrics.csv").read_text().splitlines()[0].endswith(",recall,label_accuracy")

@@ -140,6 +140,8 @@ class Trainer:
         if cfg.info_lambda != TrainConfig.info_lambda and not self.gan.codes:
             raise ValueError(f"info_lambda={cfg.info_lambda}: only --model infogan has InfoGAN's term, not {cfg.model}")
         self.G, self.D = self.gan.generator, self.gan.discriminator
+        # What weight clipping (wgan) keeps small: the critic's weights, not InfoGAN's Q head.
+        self.clipped = [p for name, p in self.D.named_parameters() if not name.startswith("q.")]
         # What samples, evaluations and `minigan sample` see: G itself, or the average of its weights.
         self.ema = optim.EMA(self.G, cfg.ema) if cfg.ema else None
         self.sampler = dataclasses.replace(self.gan, generator=self.ema.module) if self.ema else self.gan
@@ -214,8 +216,8 @@ class Trainer:
             if self.gan.codes:
                 loss_d = loss_d + self.info(fake, given)
             self._update(self.opt_d, loss_d, self.D, "discriminator")
-            if self.clip:  # the critic's weights; InfoGAN's Q head is not part of the critic
-                L.clip_weights_([p for name, p in self.D.named_parameters() if not name.startswith("q.")], cfg.clip_value)
+            if self.clip:
+                L.clip_weights_(self.clipped, cfg.clip_value)
         z, given = self.latent(labels)
         fake = self.generate(z, given)
         loss_g = self.g_loss(self.critic(labels), real, fake, cfg)
