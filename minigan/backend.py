@@ -21,6 +21,12 @@ def get_array_module(array):
     return np
 
 
+def is_floating(dtype):
+    """Whether ``dtype`` (a dtype, a type such as ``np.float32``, or a name) is a floating-point type:
+    the one test, used wherever minigan asks "can this be differentiated?"."""
+    return np.issubdtype(np.dtype(dtype), np.floating)
+
+
 def device_of(array):
     return "cuda" if get_array_module(array) is not np else "cpu"
 
