@@ -60,8 +60,8 @@ def scatter_add(target, index, values):
     """``target[index] += values`` where repeated indices add up (the backward of a gather)."""
     xp = get_array_module(target)
     if xp is np and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and target.ndim > 0:
-        # Rows picked by one integer array (an embedding's backward): scattering single elements
-        # by flat position is several times faster in NumPy than scattering whole rows.
+        # Rows picked by one integer array (an embedding's backward): NumPy's add.at scatters
+        # single elements by flat position much faster than it scatters whole rows.
         row = target[0].size
         flat = ((index.reshape(-1) % target.shape[0])[:, None] * row + np.arange(row)).reshape(-1)
         np.add.at(target.reshape(-1), flat, values.reshape(-1))
@@ -88,8 +88,8 @@ def _keep_freed_memory():
 
     A training step allocates arrays of tens of megabytes (im2col matrices). By default glibc
     gives each one its own mmap and unmaps it on free, and the kernel then zero-fills every page
-    of the next one on first touch: measured here, that doubled conv2d's forward+backward at the
-    DCGAN shape (23.5 ms -> 11.7 ms). PyTorch avoids the same cost with a caching allocator.
+    of the next one on first touch, a cost as large as the convolution's own arithmetic at
+    DCGAN's shapes (`benchmarks/conv.py` shows it). PyTorch avoids it with a caching allocator.
     """
     if not sys.platform.startswith("linux"):
         return

@@ -14,7 +14,6 @@ the same for the same seed on the CPU.
 """
 import math
 import os
-import sys
 import time
 
 import numpy as np
@@ -22,26 +21,13 @@ import numpy as np
 from . import checkpoint, data, nn, optim, random
 from .autograd import no_grad
 from .creation import tensor
-from .gan.training import Progress
 from .nn import functional as F
+from .ops import softmax
+from .progress import progress_bar
 from .tensor import Tensor
 
 DEFAULT_WEIGHTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "mnist_classifier.npz")
 FEATURES = 128  # the width of the penultimate layer, whose outputs `classify` returns as features
-
-
-class MaxPool2d(nn.Module):
-    """``F.max_pool2d`` as a layer, so that it can sit in a Sequential."""
-
-    def __init__(self, kernel_size):
-        super().__init__()
-        self.kernel_size = kernel_size
-
-    def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}"
 
 
 class MNISTClassifier(nn.Module):
@@ -60,8 +46,8 @@ class MNISTClassifier(nn.Module):
             return [nn.Conv2d(c_in, c_out, 3, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
         self.features = nn.Sequential(
-            *conv(1, 32), *conv(32, 32), MaxPool2d(2),
-            *conv(32, 64), *conv(64, 64), MaxPool2d(2),
+            *conv(1, 32), *conv(32, 32), nn.MaxPool2d(2),
+            *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(64 * 4 * 4, FEATURES))
         self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(FEATURES, 10))
 
@@ -127,14 +113,10 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
     optimizer = optim.Adam(model.parameters(), lr=lr)
     total_steps, step = epochs * len(loader), 0
 
-    def say(text):  # epoch lines go to stderr, with the progress bars
-        if progress:
-            print(text, file=sys.stderr, flush=True)
-
+    bar = progress_bar(total_steps, desc="classifier", enabled=progress)
     for epoch in range(epochs):
         model.train()
         order, losses = loader.order(epoch), []
-        bar = Progress(len(loader), 0, enabled=progress)
         for batch in range(len(loader)):
             rows = order[batch * batch_size:(batch + 1) * batch_size]
             images = train_images[rows]
@@ -149,11 +131,12 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
             losses.append(loss.item())
             if not math.isfinite(losses[-1]):
                 raise FloatingPointError(f"train_classifier: the loss is {losses[-1]} at step {step}")
-            bar.update(batch + 1, {"train_loss": losses[-1]})
-        bar.close()
+            bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{losses[-1]:.4f}", refresh=False)
+            bar.update()
         metrics = evaluate(model, test_images, test_labels)
-        say(f"epoch {epoch + 1}/{epochs}: train loss {np.mean(losses):.4f}, test loss {metrics['loss']:.4f}, "
-            f"test accuracy {metrics['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+        bar.write(f"epoch {epoch + 1}/{epochs}: train loss {np.mean(losses):.4f}, test loss {metrics['loss']:.4f}, "
+                  f"test accuracy {metrics['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+    bar.close()
 
     result = {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"], "train_loss": float(np.mean(losses)),
               "epochs": epochs, "seed": seed, "seconds": time.perf_counter() - t0, "out": out}
@@ -161,28 +144,26 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
     meta.update(batch_size=batch_size, lr=lr, max_shift=max_shift, limit=limit, command="minigan train-classifier")
     checkpoint.save(out, {"state_dict": model.state_dict(), "meta": meta})
     _forget(out)  # weights loaded from this path before are stale now
-    say(f"saved {out}")
     return result
 
 
 def evaluate(model, images, labels, batch_size=500):
     """{"accuracy", "loss"} of ``model`` (put in eval mode) on NumPy ``images`` and ``labels``."""
     logits, _ = _forward(model, images, batch_size)
-    shifted = logits - logits.max(axis=1, keepdims=True)  # log-softmax, computed stably
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return {"accuracy": float((logits.argmax(axis=1) == labels).mean()),
-            "loss": float(-log_probs[np.arange(len(labels)), labels].mean())}
+            "loss": F.cross_entropy(tensor(logits), tensor(labels)).item()}
 
 
-def _forward(model, images, batch_size):
+def _forward(model, images, batch_size, progress=False, desc=None):
     """``(logits, features)`` as NumPy arrays, in batches, without a graph, in eval mode."""
     model.eval()  # BatchNorm's running statistics and no dropout: a prediction must not depend on its batch
     logits, features = [], []
-    with no_grad():
+    with no_grad(), progress_bar(len(images), desc=desc, enabled=progress, unit="image") as bar:
         for start in range(0, len(images), batch_size):
             out, feature = model(tensor(images[start:start + batch_size]), return_features=True)
             logits.append(out.numpy())
             features.append(feature.numpy())
+            bar.update(out.shape[0])
     if not logits:
         return np.zeros((0, 10), np.float32), np.zeros((0, FEATURES), np.float32)
     return np.concatenate(logits), np.concatenate(features)
@@ -238,7 +219,7 @@ def load_classifier(path=DEFAULT_WEIGHTS_PATH):
     return model
 
 
-def classify(images, batch_size=500, scale="tanh", path=DEFAULT_WEIGHTS_PATH):
+def classify(images, batch_size=500, scale="tanh", path=DEFAULT_WEIGHTS_PATH, progress=False, desc="classifying"):
     """``(probs, features)`` of the classifier at ``path`` for ``images``, as NumPy float32 arrays.
 
     images: (N, 1, 28, 28) or (N, 28, 28), a NumPy array or a Tensor (on any device), scaled to
@@ -247,7 +228,7 @@ def classify(images, batch_size=500, scale="tanh", path=DEFAULT_WEIGHTS_PATH):
     probs: (N, 10), the softmax of the logits; each row sums to 1.
     features: (N, 128), the penultimate layer (before its ReLU), for Frechet distances and the like.
 
-    Computed in batches of ``batch_size`` under ``no_grad``.
+    Computed in batches of ``batch_size`` under ``no_grad``; ``progress`` shows a bar named ``desc``.
     """
     images = images.numpy() if isinstance(images, Tensor) else np.asarray(images)
     if images.ndim == 3:
@@ -261,6 +242,5 @@ def classify(images, batch_size=500, scale="tanh", path=DEFAULT_WEIGHTS_PATH):
     images = images.astype(np.float32, copy=False)
     if scale == "unit":
         images = images * 2 - 1
-    logits, features = _forward(load_classifier(path), images, batch_size)
-    odds = np.exp(logits - logits.max(axis=1, keepdims=True))  # softmax; the shift keeps exp from overflowing
-    return odds / odds.sum(axis=1, keepdims=True), features
+    logits, features = _forward(load_classifier(path), images, batch_size, progress, desc)
+    return softmax(tensor(logits), dim=1).numpy(), features

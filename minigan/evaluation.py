@@ -8,42 +8,42 @@ score is only worth as much as that. InfoGAN's codes are checked for how well th
 digits (``code_purity``). 2-D samples are judged against the modes of their mixture
 (`minigan.metrics.mixture_metrics`).
 """
-import functools
-
 import numpy as np
 
-from . import data, metrics
+from . import checkpoint, data, metrics
+from .classifier import classify
 from .creation import tensor
+from .gan.models import build, nonfinite_parameter
 
 IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision", "recall")
 POINT_KEYS = ("modes_covered", "high_quality", "reverse_kl")
 MIXTURES = {"ring8": (data.ring8_modes, 0.01), "grid25": (data.grid25_modes, 0.05)}
 
 
-@functools.lru_cache(maxsize=4)
-def _reference(split, n):
+_references: dict = {}
+
+
+def _reference(split, n, progress=False):
     """Classifier outputs for the first ``n`` real images of ``split`` (computed once per process)."""
-    from .classifier import classify
+    if (split, n) not in _references:
+        images, _ = data.mnist(split)
+        _references[split, n] = classify(images[:n], progress=progress, desc="real digits")
+    return _references[split, n]
 
-    images, _ = data.mnist(split)
-    return classify(images[:n])
 
-
-def image_metrics(images, labels=None, codes=None, reference_n=10_000):
+def image_metrics(images, labels=None, codes=None, reference_n=10_000, progress=False):
     """Metrics of (N, 1, 28, 28) images in [-1, 1] against the first ``reference_n`` training images.
     With ``labels`` (N,), the digits the images should show, also ``label_accuracy``: the share of
     images the classifier reads as their label. With ``codes`` (N,), InfoGAN's codes behind the
-    images, also `metrics.code_purity`."""
-    from .classifier import classify
-
+    images, also `metrics.code_purity`. ``progress`` shows progress bars while the classifier reads them."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError(f"image_metrics: expected images of shape (N, 1, 28, 28), got {images.shape}")
     for name, given in (("labels", labels), ("codes", codes)):
         if given is not None and np.shape(given) != (len(images),):
             raise ValueError(f"image_metrics: expected {name} of shape ({len(images)},), got {np.shape(given)}")
-    probs, features = classify(images)
-    _, real_features = _reference("train", reference_n)
+    probs, features = classify(images, progress=progress, desc="samples")
+    _, real_features = _reference("train", reference_n, progress)
     precision, recall = metrics.precision_recall(real_features[:len(features)], features)
     stats = metrics.class_statistics(probs)
     asked = {} if labels is None else {"label_accuracy": float(np.mean(probs.argmax(1) == np.asarray(labels)))}
@@ -86,11 +86,11 @@ def requested_labels(gan, n, label=None):
     return np.full(n, label) if label is not None else np.arange(n) % gan.given_values
 
 
-def generate(gan, n, seed=0, label=None):
+def generate(gan, n, seed=0, label=None, progress=False):
     """``n`` samples of a trained GAN from noise seeded by ``seed``, asked for `requested_labels`."""
     z = tensor(np.random.default_rng(seed).standard_normal((n, gan.z_dim)).astype(np.float32))
     labels = requested_labels(gan, n, label)
-    return gan.sample(z, None if labels is None else tensor(labels))
+    return gan.sample(z, None if labels is None else tensor(labels), progress=progress)
 
 
 def metric_keys(gan):
@@ -115,10 +115,7 @@ def strict_json(value):
 
 def load_generator(path):
     """The GAN a checkpoint was trained as, with its generator's weights (their moving average when
-    the run kept one, --ema), and the run's config."""
-    from . import checkpoint
-    from .gan.models import build
-
+    the run kept one, --ema), and the run's config. Refuses a checkpoint with a NaN or inf weight."""
     state = checkpoint.load(path)
     if "generator" not in state or "config" not in state:
         raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator")
@@ -127,20 +124,25 @@ def load_generator(path):
         gan.generator.load_state_dict(state.get("generator_ema", state["generator"]))
     except (KeyError, ValueError, RuntimeError) as error:
         raise checkpoint.CheckpointError(f"checkpoint {path} does not fit its model: {error}") from None
+    bad = nonfinite_parameter(gan.generator)
+    if bad:
+        raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight (generator parameter {bad}): "
+                                         "its samples would be NaN")
     return gan, {**state["config"], "step": state.get("step")}
 
 
-def digit_samples(gan, n, seed=0):
+def digit_samples(gan, n, seed=0, progress=False):
     """``n`` samples of an MNIST GAN in [-1, 1], the range the classifier reads."""
     if gan.data != "mnist":
         raise ValueError(f"the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
-    samples = generate(gan, n, seed)
+    samples = generate(gan, n, seed, progress=progress)
     return samples * 2 - 1 if gan.scale == "unit" else samples
 
 
-def evaluate(gan, n, data_name, seed=0):
-    """The metrics that apply to ``gan``'s kind of data."""
+def evaluate(gan, n, data_name, seed=0, progress=False):
+    """The metrics that apply to ``gan``'s kind of data; ``progress`` shows progress bars."""
     if gan.data == "2d":
         return point_metrics(generate(gan, n, seed), data_name)
-    images, given = digit_samples(gan, n, seed), requested_labels(gan, n)
-    return image_metrics(images, codes=given) if gan.codes else image_metrics(images, labels=given)
+    images, given = digit_samples(gan, n, seed, progress), requested_labels(gan, n)
+    asked = {"codes": given} if gan.codes else {"labels": given}
+    return image_metrics(images, **asked, progress=progress)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan.gan.models import MODELS, PACKABLE, build, dcgan32
+from minigan import nn
+from minigan.gan.models import MODELS, PACKABLE, build, dcgan32, dcgan_init_
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -86,3 +87,20 @@ def test_pack_errors_name_the_models_that_take_it():
     with pytest.raises(ValueError, match="pack=0"):
         build("toy", pack=0)
     assert build("mlp", pack=1).name == "mlp"
+
+
+def test_dcgan_init():
+    mg.manual_seed(0)
+    net = nn.Sequential(nn.ConvTranspose2d(64, 64, 4, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                        nn.Conv2d(64, 64, 4), nn.BatchNorm2d(64, affine=False), nn.Linear(3, 3))
+    linear_before = net[5].weight.numpy().copy()
+    conv_bias_before = net[3].bias.numpy().copy()
+    assert dcgan_init_(net) is net
+    for conv in (net[0], net[3]):
+        w = conv.weight.numpy()
+        assert abs(w.mean()) < 1e-3 and abs(w.std() - 0.02) < 1e-3 and w.dtype == np.float32
+    bn = net[1].weight.numpy()
+    assert abs(bn.mean() - 1) < 0.01 and 0.01 < bn.std() < 0.03
+    assert not net[1].bias.numpy().any()
+    np.testing.assert_array_equal(net[5].weight.numpy(), linear_before)  # other layers untouched
+    np.testing.assert_array_equal(net[3].bias.numpy(), conv_bias_before)

@@ -577,23 +577,6 @@ def test_init_records_no_graph():
     assert lin.weight.grad_fn is None and lin.weight.requires_grad and lin.weight.is_leaf
 
 
-def test_dcgan_init():
-    mg.manual_seed(0)
-    net = nn.Sequential(nn.ConvTranspose2d(64, 64, 4, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                        nn.Conv2d(64, 64, 4), nn.BatchNorm2d(64, affine=False), nn.Linear(3, 3))
-    linear_before = net[5].weight.numpy().copy()
-    conv_bias_before = net[3].bias.numpy().copy()
-    assert init.dcgan_init_(net) is net
-    for conv in (net[0], net[3]):
-        w = conv.weight.numpy()
-        assert abs(w.mean()) < 1e-3 and abs(w.std() - 0.02) < 1e-3 and w.dtype == np.float32
-    bn = net[1].weight.numpy()
-    assert abs(bn.mean() - 1) < 0.01 and 0.01 < bn.std() < 0.03
-    assert not net[1].bias.numpy().any()
-    np.testing.assert_array_equal(net[5].weight.numpy(), linear_before)  # other layers untouched
-    np.testing.assert_array_equal(net[3].bias.numpy(), conv_bias_before)
-
-
 def test_review_fixes_module_to_int_is_refused_and_numpy_int_kernel_sizes_work():
     with pytest.raises(TypeError, match="floating-point"):
         mg.nn.Linear(2, 2).to(np.int64)

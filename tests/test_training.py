@@ -1,5 +1,6 @@
 """GAN training end to end: the run directory, exact resume, the NaN guard, checkpoints, the CLI."""
 import csv
+import dataclasses
 import os
 import signal
 import subprocess
@@ -76,16 +77,48 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
         assert not np.array_equal(loaded, state["generator"][name]) or "running" in name
 
 
-@pytest.mark.parametrize("kw, message", [(dict(lr_decay="cosine"), "unknown lr_decay 'cosine'"),
-                                         (dict(pack=0), "pack=0, expected a positive integer"),
+@pytest.mark.parametrize("kw, message", [(dict(lr_decay="cosine"), "--lr-decay must be one of none, linear, got 'cosine'"),
+                                         (dict(model="vae"), "--model must be one of mlp, "),
+                                         (dict(pack=0), "--pack must be an integer >= 1, got 0"),
                                          (dict(pack=2, loss="wgan-gp"), "do not lie between a real and a fake pack"),
-                                         (dict(pack=5, loss="ns"), "batch size 32 does not divide into PacGAN packs of 5"),
+                                         (dict(pack=5, loss="ns"), "--batch-size 32 does not divide into PacGAN packs of 5"),
                                          (dict(model="mlp", data="mnist", loss="ns", pack=2), "PacGAN is built for dcgan, toy"),
-                                         (dict(info_lambda=-1.0), "info_lambda=-1.0, expected a number >= 0"),
-                                         (dict(info_lambda=2.0), "only --model infogan has InfoGAN's term, not toy")])
-def test_training_option_errors(tmp_path, kw, message):
+                                         (dict(info_lambda=-1.0), "--info-lambda must be a finite number >= 0, got -1.0"),
+                                         (dict(info_lambda=2.0), "only --model infogan has InfoGAN's term, not toy"),
+                                         (dict(lr=float("nan")), "--lr must be a positive finite number, got nan"),
+                                         (dict(lr=-1e-3), "--lr must be a positive finite number"),
+                                         (dict(gp_lambda=float("inf")), "--gp-lambda must be a finite number >= 0"),
+                                         (dict(ema=1.0), r"--ema must be a decay in \[0, 1\)"),
+                                         (dict(betas=(0.5, 1.5)), r"--betas must be two numbers in \[0, 1\)"),
+                                         (dict(steps=0), "--steps must be an integer >= 1, got 0"),
+                                         (dict(epochs=float("inf")), "--epochs must be a positive finite number"),
+                                         (dict(eval_every=-1), "--eval-every must be an integer >= 0"),
+                                         (dict(data="grid25", data_dir="x"), "--data-dir replaces MNIST's images")])
+def test_a_bad_option_is_refused_where_the_config_is_made(kw, message):
     with pytest.raises(ValueError, match=message):
-        Trainer(toy_config(tmp_path, **kw))
+        toy_config("unused", **kw)
+
+
+def test_a_config_changed_after_it_was_made_is_checked_again_by_the_trainer(tmp_path):
+    config = toy_config(tmp_path)
+    config.lr = float("nan")
+    with pytest.raises(ValueError, match="--lr must be a positive finite number"):
+        Trainer(config)
+
+
+def test_the_trainer_fills_in_the_models_and_the_losss_defaults(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, data=None, loss="wgan-gp"))
+    assert trainer.cfg.data == "ring8" and trainer.cfg.out == str(tmp_path)
+    assert (trainer.cfg.lr, trainer.cfg.betas, trainer.cfg.n_critic) == (1e-4, (0.5, 0.9), 5)
+    assert trainer.recipe.optimizer == "adam" and not trainer.recipe.clip
+
+
+def test_a_recipe_can_set_other_defaults_for_2d_data():
+    from minigan.gan.recipes import LOSSES
+
+    recipe = dataclasses.replace(LOSSES["wgan-gp"], on_2d={"lr": 1e-3, "n_critic": 2})
+    assert (recipe.for_data("2d").lr, recipe.for_data("2d").n_critic) == (1e-3, 2)
+    assert recipe.for_data("mnist") is recipe
 
 
 def test_resume_on_images_with_batchnorm_matches(tmp_path):
@@ -104,13 +137,13 @@ def test_resume_on_images_with_batchnorm_matches(tmp_path):
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     trainer = Trainer(toy_config(tmp_path, steps=10, checkpoint_every=2))
-    original = trainer.g_loss
+    original = trainer.recipe.g_loss
 
     def poisoned(D, x, f, c):
         loss = original(D, x, f, c)
         return loss * float("nan") if trainer.step == 4 else loss  # the 5th step goes bad
 
-    trainer.g_loss = poisoned
+    trainer.recipe = dataclasses.replace(trainer.recipe, g_loss=poisoned)
     with pytest.raises(TrainingDiverged, match="step 5: the generator loss is nan.*last.npz \\(step 4\\)"):
         trainer.train()
     assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 4
@@ -122,7 +155,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
 def test_a_nan_gradient_stops_training_before_the_weights_go_bad(tmp_path):
     """The loss is finite but its gradient is not: the update is refused, so no checkpoint holds NaN."""
     trainer = Trainer(toy_config(tmp_path, steps=10, checkpoint_every=1))
-    original = trainer.d_loss
+    original = trainer.recipe.d_loss
 
     def poisoned(D, x, f, c):
         loss = original(D, x, f, c)
@@ -131,7 +164,7 @@ def test_a_nan_gradient_stops_training_before_the_weights_go_bad(tmp_path):
         zero = D(x)[0] * 0  # value 0, but d sqrt(|0|) = inf * 0 = nan flows to D's parameters
         return loss + mg.sqrt(mg.abs(zero))
 
-    trainer.d_loss = poisoned
+    trainer.recipe = dataclasses.replace(trainer.recipe, d_loss=poisoned)
     with pytest.raises(TrainingDiverged, match="step 4: the gradient of discriminator parameter"):
         trainer.train()
     state = checkpoint.load(str(tmp_path / "last.npz"))
@@ -204,11 +237,13 @@ def test_cli_train_sample_and_models(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--model", "nope", "--steps", "1"], "unknown model 'nope'"),
-    (["train", "--loss", "nope", "--steps", "1"], "unknown loss 'nope'"),
-    (["train", "--steps", "0"], "--steps must be at least 1"),
-    (["train", "--pack", "0"], "--pack must be at least 1"),
-    (["train", "--ema", "1"], "EMA: decay=1.0, expected 0 <= decay < 1"),
+    (["train", "--model", "nope", "--steps", "1"], "argument --model: invalid choice: 'nope'"),
+    (["train", "--loss", "nope", "--steps", "1"], "argument --loss: invalid choice: 'nope'"),
+    (["train", "--steps", "0"], "--steps must be an integer >= 1, got 0"),
+    (["train", "--pack", "0"], "--pack must be an integer >= 1, got 0"),
+    (["train", "--ema", "1"], "--ema must be a decay in [0, 1)"),
+    (["train", "--lr", "nan"], "--lr must be a positive finite number, got nan"),
+    (["train", "--betas", "0.5"], "argument --betas: expected 2 arguments"),
     (["train", "--lr-decay", "cosine"], "invalid choice"),
     (["train", "--steps", "x"], "invalid int value"),
     (["train", "--resume", "--out", "no-such-run"], "does not exist"),
@@ -291,3 +326,76 @@ def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):
     assert result.returncode == 0 and (tmp_path / "sevens.png").exists(), result.stderr
     result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "10")
     assert result.returncode == 2 and "0..9" in result.stderr
+
+
+def poison(path, key="generator"):
+    """Write a NaN into the first weight of ``key`` in the checkpoint at ``path``."""
+    state = checkpoint.load(path)
+    first = next(iter(state[key]))
+    state[key][first] = np.full_like(state[key][first], np.nan)
+    checkpoint.save(path, state)
+    return first
+
+
+def test_a_checkpoint_with_a_nan_weight_is_refused_by_sample_eval_and_resume(tmp_path):
+    Trainer(toy_config(tmp_path, loss="ns", steps=1)).train()
+    path = str(tmp_path / "last.npz")
+    name = poison(path)
+    for args in (["sample", "--checkpoint", path, "--out", str(tmp_path / "s.png")], ["eval", "--checkpoint", path]):
+        result = run_cli(*args)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert f"has a NaN or inf weight (generator parameter {name})" in result.stderr
+    assert not (tmp_path / "s.png").exists()
+    Trainer(toy_config(tmp_path / "b", loss="ns", steps=1)).train()
+    poison(str(tmp_path / "b" / "last.npz"), "discriminator")
+    result = run_cli("train", "--model", "toy", "--loss", "ns", "--steps", "2", "--batch-size", "32", "--resume",
+                     "--out", str(tmp_path / "b"))
+    assert result.returncode == 2 and "a run cannot continue from it" in result.stderr, result.stderr
+
+
+@pytest.mark.filterwarnings("ignore:.*invalid value:RuntimeWarning")  # the inf made on purpose
+def test_a_weight_gone_infinite_is_never_checkpointed(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, loss="ns", steps=4, checkpoint_every=1))
+    step = trainer.train_step
+
+    def step_then_break():  # after step 3 a weight is inf, though every loss and gradient was finite
+        row = step()
+        if trainer.step == 3:
+            next(iter(trainer.G.parameters())).data[0] = np.inf
+        return row
+
+    trainer.train_step = step_then_break
+    with pytest.raises(TrainingDiverged, match=r"generator parameter 0\.weight is not finite; the last good "
+                                               r"checkpoint is .* \(step 2\)"):
+        trainer.train()
+    assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 2
+
+
+def test_every_config_field_is_a_train_option_with_its_default():
+    from minigan.cli import build_parser
+
+    parser = build_parser()
+    parsed = vars(parser.parse_args(["train"]))
+    assert {k: v for k, v in parsed.items() if k not in ("command", "resume")} == dataclasses.asdict(TrainConfig())
+    args = parser.parse_args(["train", "--betas", "0.1", "0.2", "--no-progress", "--lr", "3e-4", "--model", "toy"])
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k not in ("command", "resume")})
+    assert (config.betas, config.progress, config.lr, config.model) == ((0.1, 0.2), False, 3e-4, "toy")
+
+
+def test_progress_goes_to_a_log_file_as_lines(tmp_path):
+    result = run_cli("train", "--model", "toy", "--loss", "ns", "--steps", "100", "--batch-size", "32",
+                     "--sample-every", "1000", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "\r" not in result.stderr and 20 <= len(lines) <= 22, lines  # a line every 5%, and the last
+    assert lines[-1].startswith("toy/ns: 100%") and "100/100" in lines[-1] and "D=" in lines[-1] and "G=" in lines[-1]
+    assert "step/s" in lines[-1] or "s/step" in lines[-1]
+    quiet = run_cli("train", "--model", "toy", "--loss", "ns", "--steps", "5", "--no-progress", "--out", str(tmp_path / "q"))
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_eval_shows_progress_unless_asked_not_to(tmp_path):
+    result = run_cli("eval", "--real", "test", "--n", "600")
+    assert result.returncode == 0 and "samples: 100%" in result.stderr and "real digits: 100%" in result.stderr
+    result = run_cli("eval", "--real", "test", "--n", "600", "--no-progress")
+    assert result.returncode == 0 and result.stderr == ""

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import nn, ops
+from .. import backend, nn, ops
 from ..autograd import no_grad
 from ..nn import functional as F
+from ..progress import progress_bar
 
 
 @dataclass
@@ -42,17 +43,18 @@ class GAN:
         when G takes noise alone."""
         return self.num_classes if self.conditional else self.codes
 
-    def sample(self, z, labels=None, batch_size=500):
+    def sample(self, z, labels=None, batch_size=500, progress=False):
         """G(z), or G(z, labels) (cdcgan's digits, InfoGAN's codes), as a NumPy array, in eval mode and
-        without a graph, in batches; G's mode is restored."""
+        without a graph, in batches (with a progress bar if ``progress``); G's mode is restored."""
         was_training = self.generator.training
         self.generator.eval()
         out = []
-        with no_grad():
+        with no_grad(), progress_bar(z.shape[0], desc="sampling", enabled=progress, unit="sample") as bar:
             for start in range(0, z.shape[0], batch_size):
                 part = z[start:start + batch_size]
                 y = self.generator(part) if labels is None else self.generator(part, labels[start:start + batch_size])
                 out.append(y.numpy())
+                bar.update(part.shape[0])
         self.generator.train(was_training)
         return np.concatenate(out)
 
@@ -85,6 +87,22 @@ class Logit(nn.Module):
 
     def forward(self, x):
         return x.reshape(x.shape[0])
+
+
+def dcgan_init_(module):
+    r"""The DCGAN initialisation (Radford et al. 2016), over every submodule of ``module``, in place.
+
+    Conv2d and ConvTranspose2d weights $\sim \mathcal{N}(0, 0.02^2)$ (their biases are left as
+    they are); BatchNorm weights $\sim \mathcal{N}(1, 0.02^2)$ and biases 0. Returns ``module``.
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
 
 
 def mlp():
@@ -143,16 +161,16 @@ def dcgan(pack=1):
     -> Linear(6272 -> 1). Every convolution is k4 s2 p1.
 
     G is InfoGAN's MNIST generator (Chen et al., 2016), and cdcgan's is built the same way.
-    Without the first Linear(1024), the 7x7 feature map is a linear function of z. In a PyTorch
-    replica the MNIST score then stalled at 6.3-6.6, however long it trained (1 to 10 epochs).
-    With it, one epoch of the README's `--model dcgan` run scores 7.0 here instead of 6.3, at a higher cost per
-    step (the layer's GEMMs and Adam's update of its 6272 x 1024 weight).
+    Without the first Linear(1024), the 7x7 feature map is a linear function of z, and the MNIST
+    score stalls however long it trains; with it, the score is higher at a higher cost per step
+    (the layer's GEMMs and Adam's update of its 6272 x 1024 weight). The numbers are in
+    docs/training.md.
     D has no BatchNorm, so it is also a valid WGAN-GP critic (the penalty is per sample, and
     BatchNorm would couple the samples of a batch).
     """
     gan = GAN("dcgan", _dcgan_generator(100), _packed(_dcgan_discriminator, 1, pack), 100, (1, 28, 28), "mnist")
-    nn.init.dcgan_init_(gan.generator)
-    nn.init.dcgan_init_(gan.discriminator)
+    dcgan_init_(gan.generator)
+    dcgan_init_(gan.discriminator)
     return gan
 
 
@@ -213,12 +231,12 @@ def cdcgan():
 
     dcgan's networks, each also given the label. With one noise space per digit, G need not draw
     anything between two digits, where an unconditional G, continuous on one connected noise
-    space, must: after the README's one epoch it scores 9.4 (dcgan: 7.0), and 97% of its samples
-    are read as the digit asked for (`minigan.evaluation`'s ``label_accuracy``).
+    space, must; so it scores well above dcgan after the same epoch, and `minigan.evaluation`'s
+    ``label_accuracy`` checks that it draws the digit asked for (the numbers: docs/training.md).
     """
     gan = GAN("cdcgan", ConditionalGenerator(), ConditionalDiscriminator(), 100, (1, 28, 28), "mnist", conditional=True)
-    nn.init.dcgan_init_(gan.generator)
-    nn.init.dcgan_init_(gan.discriminator)
+    dcgan_init_(gan.generator)
+    dcgan_init_(gan.discriminator)
     return gan
 
 
@@ -257,13 +275,13 @@ def infogan():
     G(z, c) is dcgan's generator fed 90 noise values and c one-hot; D is dcgan's, with a second
     head Q(c|x) on its convolutions. Both G and Q lower `losses.info_loss`, so each value of c comes
     to draw a kind of sample that the others do not: a digit, or a style (the trainer's grids show
-    one code per row; ``code_purity`` measures how well codes follow digits: 0.62 after the
-    README's 4-epoch recipe, where two codes split the 1s by slant). Where cdcgan is handed the
-    digit, InfoGAN has to find the ten pieces of its noise space by itself.
+    one code per row; ``code_purity`` measures how well codes follow digits, docs/training.md
+    what it reached). Where cdcgan is handed the digit, InfoGAN has to find the ten pieces of its
+    noise space by itself.
     """
     gan = GAN("infogan", InfoGANGenerator(), InfoGANDiscriminator(), 90, (1, 28, 28), "mnist", codes=10)
-    nn.init.dcgan_init_(gan.generator)
-    nn.init.dcgan_init_(gan.discriminator)
+    dcgan_init_(gan.generator)
+    dcgan_init_(gan.discriminator)
     return gan
 
 
@@ -284,18 +302,28 @@ MODELS = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32, "cdcga
 PACKABLE = ("dcgan", "toy")
 
 
+def check_pack(name, pack):
+    """PacGAN's ``pack``: a positive integer, and above 1 only for the models in PACKABLE."""
+    if not isinstance(pack, (int, np.integer)) or isinstance(pack, bool) or pack < 1:
+        raise ValueError(f"pack={pack!r}, expected a positive integer")
+    if pack > 1 and name not in PACKABLE:
+        raise ValueError(f"pack={pack}: PacGAN is built for {', '.join(PACKABLE)}, not {name!r}")
+
+
 def build(name, pack=1):
     """The model ``name``; ``pack`` > 1 gives it PacGAN's discriminator (models in PACKABLE)."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    if not isinstance(pack, (int, np.integer)) or pack < 1:
-        raise ValueError(f"build: pack={pack!r}, expected a positive integer")
-    pack = int(pack)
-    if pack == 1:
-        return MODELS[name]()
-    if name not in PACKABLE:
-        raise ValueError(f"pack={pack}: PacGAN is built for {', '.join(PACKABLE)}, not {name!r}")
-    return MODELS[name](pack=pack)
+    check_pack(name, pack)
+    return MODELS[name]() if pack == 1 else MODELS[name](pack=int(pack))
+
+
+def nonfinite_parameter(module):
+    """The name of ``module``'s first parameter or buffer holding a NaN or inf, or None when all are finite."""
+    for name, value in module.state_dict().items():
+        if backend.is_floating(value.dtype) and not value.xp.isfinite(value.data).all():
+            return name
+    return None
 
 
 def describe():

@@ -17,18 +17,22 @@ instead of circling their equilibrium; ``ema=0.999`` keeps a moving average of G
 mutual-information term, which both logged losses include. The decay spans the run's total steps, so a
 run resumed with another ``--steps`` continues on the new schedule.
 
-Runs are deterministic on the CPU (same seed, same losses, bit for bit), and ``resume=True``
-continues from ``last.npz`` to exactly the losses of an uninterrupted run. A NaN or inf loss
-stops the run with a message; Ctrl-C saves a checkpoint at the end of the current step.
+Every option is a field of `TrainConfig`, which checks its values when it is made; each loss's
+record (D's loss, G's loss, optimizer, learning rate, betas, critic steps, clipping) is in
+`minigan.gan.recipes`. Runs are deterministic on one machine and BLAS build (same seed, same
+losses, bit for bit), and ``resume=True`` continues from ``last.npz`` to exactly the losses of an
+uninterrupted run. A NaN or inf loss or weight stops the run with a message, and last.npz stays
+the last good checkpoint; Ctrl-C saves a checkpoint at the end of the current step. Progress
+shows as a tqdm bar (``progress=False``, ``--no-progress``: none).
 """
+from __future__ import annotations
+
 import csv
 import dataclasses
 import json
 import math
 import os
 import signal
-import sys
-import time
 
 import numpy as np
 
@@ -36,69 +40,98 @@ from .. import checkpoint, data, optim, random
 from ..autograd import grad, no_grad
 from ..creation import randint, randn, tensor
 from ..data import DataLoader
+from ..progress import progress_bar
 from . import losses as L
-from .models import build
+from .models import MODELS, build, check_pack, nonfinite_parameter
+from .recipes import LOSSES
+
+LR_DECAYS = ("none", "linear")
+DATASETS = ("mnist", "ring8", "grid25")
+DEFAULT_DATA = {"2d": "ring8", "mnist": "mnist", "mnist32": "mnist"}  # a model's data when --data is not given
 
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
+def option(default, help, **cli):
+    """A `TrainConfig` field and its `minigan train` option, which `minigan.cli` builds from it:
+    ``help``, and argparse's ``choices`` or ``flag`` (a switch's name, e.g. ``--no-progress``)."""
+    return dataclasses.field(default=default, metadata={"help": help, **cli})
+
+
 @dataclasses.dataclass
 class TrainConfig:
-    model: str = "dcgan"
-    loss: str = "ns"
-    data: str = "mnist"
-    data_dir: str = None  # a folder of IDX files instead of the bundled MNIST
-    out: str = "runs/dcgan"
-    epochs: float = 1.0
-    steps: int = None  # generator updates; overrides epochs
-    batch_size: int = 64
-    lr: float = None  # None: the loss's default (below)
-    betas: tuple = None
-    n_critic: int = None
-    gp_lambda: float = 10.0
-    r1_gamma: float = 10.0
-    clip_value: float = 0.01
-    lr_decay: str = "none"  # "linear": both learning rates fall linearly, to 0 after the last step
-    ema: float = 0.0  # > 0: sample from an exponential moving average of G's weights with this decay
-    pack: int = 1  # > 1: PacGAN, D judges packs of this many samples
-    info_lambda: float = 1.0  # InfoGAN (--model infogan): the weight of the mutual-information term
-    seed: int = 0
-    sample_every: int = 200
-    checkpoint_every: int = 500
-    eval_every: int = 0  # 0: no evaluation during training
-    progress: bool = True
+    """Everything a run is: `minigan train`'s options are these fields, with these defaults and help.
 
+    None means "the loss's" (lr, betas, n_critic: `minigan.gan.recipes`) or "the model's" (data:
+    ring8 for the toy model, else mnist; out: runs/MODEL); the trainer fills them in, and
+    config.json records the values used. Every value is checked here, once.
+    """
 
-# Per loss: D's loss, G's loss, and the defaults its paper trains with.
-#   d(critic, real, fake, cfg), g(critic, real, fake, cfg); critic = D with the labels bound.
-LOSSES = {
-    "minimax": (lambda D, x, f, c: L.discriminator_loss(D(x), D(f)),
-                lambda D, x, f, c: L.generator_loss_saturating(D(f)), {}),
-    "ns": (lambda D, x, f, c: L.discriminator_loss(D(x), D(f)),
-           lambda D, x, f, c: L.generator_loss_nonsaturating(D(f)), {}),
-    "ns-r1": (lambda D, x, f, c: L.discriminator_loss(D(x), D(f)) + L.r1_penalty(D, x, c.r1_gamma),
-              lambda D, x, f, c: L.generator_loss_nonsaturating(D(f)), {}),
-    "wgan": (lambda D, x, f, c: L.wasserstein_critic_loss(D(x), D(f)),
-             lambda D, x, f, c: L.wasserstein_generator_loss(D(f)),
-             {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5, "clip": True}),
-    "wgan-gp": (lambda D, x, f, c: L.wasserstein_critic_loss(D(x), D(f)) + L.gradient_penalty(D, x, f, c.gp_lambda),
-                lambda D, x, f, c: L.wasserstein_generator_loss(D(f)),
-                {"lr": 1e-4, "betas": (0.5, 0.9), "n_critic": 5}),
-    "hinge": (lambda D, x, f, c: L.hinge_discriminator_loss(D(x), D(f)),
-              lambda D, x, f, c: L.hinge_generator_loss(D(f)), {}),
-    "article001": (lambda D, x, f, c: L.article001_discriminator_loss(D, x, f, lambda4=c.gp_lambda),
-                   lambda D, x, f, c: L.article001_generator_loss(D, x, f), {}),
-}
-LR_DECAYS = ("none", "linear")
-DEFAULTS = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "n_critic": 1, "clip": False}
+    model: str = option("dcgan", "the networks (see `minigan models`)", choices=tuple(MODELS))
+    loss: str = option("ns", "the GAN loss", choices=tuple(LOSSES))
+    data: str | None = option(None, "mnist (images), or ring8, grid25 (2-D points); default: the model's",
+                              choices=DATASETS)
+    data_dir: str | None = option(None, "a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
+    out: str | None = option(None, "the run directory (default: runs/MODEL)")
+    epochs: float = option(1.0, "passes over the data")
+    steps: int | None = option(None, "stop after this many generator updates (overrides --epochs)")
+    batch_size: int = option(64, "samples per batch")
+    lr: float | None = option(None, "learning rate of both players (default: the loss's, e.g. 2e-4; 1e-4 for wgan-gp)")
+    betas: tuple[float, float] | None = option(None, "Adam's betas (default: the loss's, e.g. 0.5 0.999)")
+    n_critic: int | None = option(None, "D updates per G update (default: the loss's: 1; 5 for wgan, wgan-gp)")
+    gp_lambda: float = option(10.0, "gradient-penalty weight (wgan-gp, article001)")
+    r1_gamma: float = option(10.0, "R1 weight (ns-r1)")
+    clip_value: float = option(0.01, "wgan: D's weights are clipped to [-c, c]")
+    lr_decay: str = option("none", "linear: both learning rates fall linearly to 0 over the run", choices=LR_DECAYS)
+    ema: float = option(0.0, "sample from a moving average of G's weights with this decay, e.g. 0.999 (0: off)")
+    pack: int = option(1, "PacGAN: D judges packs of this many samples")
+    info_lambda: float = option(1.0, "infogan: weight of the mutual-information term")
+    seed: int = option(0, "seed of every random number of the run")
+    sample_every: int = option(200, "write a sample grid every N steps")
+    checkpoint_every: int = option(500, "write last.npz every N steps")
+    eval_every: int = option(0, "compute the eval metrics every N steps into metrics.csv (0: off)")
+    progress: bool = option(True, "no progress bar", flag="--no-progress")
 
+    def __post_init__(self):
+        def fail(name, expected):
+            raise ValueError(f"--{name.replace('_', '-')} must be {expected}, got {getattr(self, name)!r}")
 
-def loss_defaults(name):
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
-    return {**DEFAULTS, **LOSSES[name][2]}
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) is not None and getattr(self, f.name) not in choices:
+                fail(f.name, f"one of {', '.join(choices)}")
+        for name, least in (("steps", 1), ("batch_size", 1), ("n_critic", 1), ("pack", 1), ("sample_every", 1),
+                            ("checkpoint_every", 1), ("eval_every", 0), ("seed", 0)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least):
+                fail(name, f"an integer >= {least}")
+        for name, low, high in (("epochs", 0, math.inf), ("lr", 0, math.inf), ("clip_value", 0, math.inf)):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and low < value < high):
+                fail(name, "a positive finite number")
+        for name in ("gp_lambda", "r1_gamma", "info_lambda"):
+            if not (isinstance(getattr(self, name), (int, float)) and 0 <= getattr(self, name) < math.inf):
+                fail(name, "a finite number >= 0")
+        if not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
+            fail("ema", "a decay in [0, 1), e.g. 0.999 (0: off)")
+        if self.betas is not None and not (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
+            fail("betas", "two numbers in [0, 1)")
+        # A NumPy integer would not go into config.json, nor a tuple come back from it as one.
+        self.pack = int(self.pack)
+        self.betas = None if self.betas is None else tuple(float(b) for b in self.betas)
+        check_pack(self.model, self.pack)
+        if self.batch_size % self.pack:
+            raise ValueError(f"--batch-size {self.batch_size} does not divide into PacGAN packs of {self.pack}")
+        if self.pack > 1 and self.loss in ("wgan-gp", "article001"):
+            raise ValueError(f"--pack {self.pack}: the {self.loss} gradient penalty draws one interpolation weight "
+                             "per sample, so its points do not lie between a real and a fake pack")
+        if self.info_lambda != TrainConfig.info_lambda and self.model != "infogan":
+            raise ValueError(f"--info-lambda {self.info_lambda}: only --model infogan has InfoGAN's term, "
+                             f"not {self.model}")
+        if self.data_dir is not None and self.data not in (None, "mnist"):
+            raise ValueError(f"--data-dir replaces MNIST's images, it does not go with --data {self.data}")
 
 
 def load_data(cfg, gan):
@@ -108,37 +141,34 @@ def load_data(cfg, gan):
             raise ValueError(f"model {gan.name} trains on 2-D data (ring8, grid25), not {cfg.data!r}")
         points = getattr(data, cfg.data)(100_000, rng=np.random.default_rng(cfg.seed))
         return points, np.zeros(len(points), dtype=np.int64)
-    if cfg.data not in ("mnist", "idx"):
+    if cfg.data != "mnist":
         raise ValueError(f"model {gan.name} trains on images (--data mnist, or --data-dir), not {cfg.data!r}")
     return data.mnist("train", scale=gan.scale, pad_to=32 if gan.data == "mnist32" else None, data_dir=cfg.data_dir)
 
 
 class Trainer:
-    def __init__(self, config, resume=False):
-        self.cfg = cfg = dataclasses.replace(config)
-        defaults = loss_defaults(cfg.loss)
-        cfg.lr = cfg.lr if cfg.lr is not None else defaults["lr"]
-        cfg.betas = tuple(cfg.betas if cfg.betas is not None else defaults["betas"])
-        cfg.n_critic = cfg.n_critic if cfg.n_critic is not None else defaults["n_critic"]
-        self.clip = defaults["clip"]
-        self.d_loss, self.g_loss, _ = LOSSES[cfg.loss]
+    """Trains ``config``'s GAN; `train` runs it to the end. ``resume=True`` continues the run in
+    ``config.out`` from its last.npz."""
 
-        if cfg.lr_decay not in LR_DECAYS:
-            raise ValueError(f"unknown lr_decay {cfg.lr_decay!r}; choose one of {', '.join(LR_DECAYS)}")
-        if not isinstance(cfg.pack, (int, np.integer)) or cfg.pack < 1:
-            raise ValueError(f"pack={cfg.pack!r}, expected a positive integer")
-        cfg.pack = int(cfg.pack)  # a NumPy integer would not go into config.json
-        if cfg.batch_size % cfg.pack:
-            raise ValueError(f"batch size {cfg.batch_size} does not divide into PacGAN packs of {cfg.pack}")
-        if cfg.pack > 1 and cfg.loss in ("wgan-gp", "article001"):
-            raise ValueError(f"pack={cfg.pack}: the {cfg.loss} gradient penalty draws one interpolation weight per "
-                             "sample, so its points do not lie between a real and a fake pack")
+    def __init__(self, config: TrainConfig, resume: bool = False):
+        self.cfg = cfg = dataclasses.replace(config)  # checks the values again: a config may be changed after it is made
+        if cfg.data_dir is not None and not os.path.isdir(cfg.data_dir):
+            raise ValueError(f"--data-dir {cfg.data_dir} is not a directory")
         random.manual_seed(cfg.seed)
         self.gan = build(cfg.model, pack=cfg.pack)
-        if not cfg.info_lambda >= 0:
-            raise ValueError(f"info_lambda={cfg.info_lambda}, expected a number >= 0")
-        if cfg.info_lambda != TrainConfig.info_lambda and not self.gan.codes:
-            raise ValueError(f"info_lambda={cfg.info_lambda}: only --model infogan has InfoGAN's term, not {cfg.model}")
+        recipe = LOSSES[cfg.loss].for_data(self.gan.data)
+        cfg.data = cfg.data or DEFAULT_DATA[self.gan.data]
+        cfg.out = cfg.out or os.path.join("runs", cfg.model)
+        cfg.lr = cfg.lr if cfg.lr is not None else recipe.lr
+        cfg.betas = cfg.betas if cfg.betas is not None else recipe.betas
+        cfg.n_critic = cfg.n_critic if cfg.n_critic is not None else recipe.n_critic
+        self.recipe = recipe
+        self.checkpoint_path = os.path.join(cfg.out, "last.npz")
+        if resume and not os.path.exists(self.checkpoint_path):
+            raise ValueError(f"--resume, but {self.checkpoint_path} does not exist")
+        if not resume and os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
+            raise ValueError(f"{cfg.out} already holds a run (last.npz); pass --resume to continue it, "
+                             "or choose another --out")
         self.G, self.D = self.gan.generator, self.gan.discriminator
         # What weight clipping (wgan) keeps small: the critic's weights, not InfoGAN's Q head.
         self.clipped = [p for name, p in self.D.named_parameters() if not name.startswith("q.")]
@@ -149,13 +179,14 @@ class Trainer:
         self.loader = DataLoader(self.images, self.labels, batch_size=cfg.batch_size, seed=cfg.seed)
         self.batches_per_epoch = len(self.loader)
         if self.batches_per_epoch == 0:
-            raise ValueError(f"batch size {cfg.batch_size} is larger than the {len(self.images)} training samples")
+            raise ValueError(f"--batch-size {cfg.batch_size} is larger than the {len(self.images)} training samples")
         if cfg.eval_every and self.gan.data == "mnist32":
             raise ValueError(f"--eval-every: the MNIST classifier judges 28x28 digits, model {cfg.model} makes 32x32")
         self.total_steps = cfg.steps if cfg.steps is not None else max(1, math.ceil(cfg.epochs * self.batches_per_epoch / cfg.n_critic))
-        make = (lambda p: optim.RMSprop(p, lr=cfg.lr)) if defaults["optimizer"] == "rmsprop" else \
-            (lambda p: optim.Adam(p, lr=cfg.lr, betas=cfg.betas))
-        self.opt_g, self.opt_d = make(self.G.parameters()), make(self.D.parameters())
+        if recipe.optimizer == "rmsprop":
+            self.opt_g, self.opt_d = (optim.RMSprop(net.parameters(), lr=cfg.lr) for net in (self.G, self.D))
+        else:
+            self.opt_g, self.opt_d = (optim.Adam(net.parameters(), lr=cfg.lr, betas=cfg.betas) for net in (self.G, self.D))
         self.schedulers = [optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=self.total_steps)
                            for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         # Fixed noise, from its own generator: the sample grids show one and the same z all along.
@@ -168,12 +199,8 @@ class Trainer:
         self.step, self.epoch, self.batch = 0, 0, 0
         self.history = []
         os.makedirs(cfg.out, exist_ok=True)
-        self.checkpoint_path = os.path.join(cfg.out, "last.npz")
         if resume:
             self.load(self.checkpoint_path)
-        elif os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
-            raise ValueError(f"{cfg.out} already holds a run (last.npz); pass --resume to continue it, "
-                             "or choose another --out")
         elif os.path.exists(os.path.join(cfg.out, "metrics.csv")):
             os.remove(os.path.join(cfg.out, "metrics.csv"))  # left by a run that never reached a checkpoint
 
@@ -212,15 +239,15 @@ class Trainer:
             z, given = self.latent(labels)
             with no_grad():  # D's step needs no graph through G
                 fake = self.generate(z, given)
-            loss_d = self.d_loss(self.critic(labels), real, fake, cfg)
+            loss_d = self.recipe.d_loss(self.critic(labels), real, fake, cfg)
             if self.gan.codes:
                 loss_d = loss_d + self.info(fake, given)
             self._update(self.opt_d, loss_d, self.D, "discriminator")
-            if self.clip:
+            if self.recipe.clip:
                 L.clip_weights_(self.clipped, cfg.clip_value)
         z, given = self.latent(labels)
         fake = self.generate(z, given)
-        loss_g = self.g_loss(self.critic(labels), real, fake, cfg)
+        loss_g = self.recipe.g_loss(self.critic(labels), real, fake, cfg)
         if self.gan.codes:
             loss_g = loss_g + self.info(fake, given)
         self._update(self.opt_g, loss_g, self.G, "generator")
@@ -255,7 +282,7 @@ class Trainer:
             json.dump(dataclasses.asdict(cfg), f, indent=2)
         log = self._open_log()
         interrupted, previous = [], None
-        progress = Progress(self.total_steps, self.step, enabled=cfg.progress)
+        bar = progress_bar(self.total_steps, initial=self.step, desc=f"{cfg.model}/{cfg.loss}", enabled=cfg.progress)
         try:
             if _main_thread():  # Ctrl-C only raises a flag: the step in flight completes first
                 previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
@@ -263,7 +290,8 @@ class Trainer:
                 row = self.train_step()
                 self.history.append((self.step, row["loss_d"], row["loss_g"]))
                 log.writerow([self.step, self.epoch, repr(row["loss_d"]), repr(row["loss_g"])])
-                progress.update(self.step, row)
+                bar.set_postfix(D=f"{row['loss_d']:.4f}", G=f"{row['loss_g']:.4f}", refresh=False)
+                bar.update()
                 if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
                     self.save_samples()
                 if cfg.eval_every and (self.step % cfg.eval_every == 0 or self.step == self.total_steps):
@@ -273,7 +301,7 @@ class Trainer:
             if interrupted:
                 self.save(self.checkpoint_path)
         finally:
-            progress.close()
+            bar.close()
             self._log_file.close()
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -356,6 +384,12 @@ class Trainer:
         return state
 
     def save(self, path):
+        """Write a checkpoint; refuse one with a NaN or inf weight, so that last.npz stays the last good one."""
+        for name, net in (("generator", self.G), ("discriminator", self.D)):
+            bad = nonfinite_parameter(net)
+            if bad:
+                raise TrainingDiverged(f"training stopped at step {self.step}: {name} parameter {bad} is not finite; "
+                                       f"the last good checkpoint is {self.checkpoint_path} (step {self._checkpoint_step()})")
         checkpoint.save(path, self.state())
 
     def load(self, path):
@@ -377,6 +411,11 @@ class Trainer:
                 self.ema.num_updates = int(state["step"])
         except (KeyError, ValueError, RuntimeError) as error:
             raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
+        for name, net in (("generator", self.G), ("discriminator", self.D), ("averaged generator", self.ema and self.ema.module)):
+            bad = net and nonfinite_parameter(net)
+            if bad:
+                raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight ({name} parameter {bad}): "
+                                                 "a run cannot continue from it")
         self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
         for scheduler in self.schedulers:  # the rates the schedule gives at this step
             scheduler.load_state_dict({"last_epoch": self.step, "base_lrs": scheduler.base_lrs})
@@ -402,33 +441,3 @@ def _main_thread():
     import threading
 
     return threading.current_thread() is threading.main_thread()
-
-
-class Progress:
-    """A one-line progress bar on a terminal; a line every 5% when the output is a log file."""
-
-    def __init__(self, total, start, enabled=True):
-        self.total, self.start, self.enabled = total, start, enabled
-        self.t0, self.tty = time.perf_counter(), sys.stderr.isatty()
-        self.last_line = -1
-
-    def update(self, step, losses):
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.t0
-        rate = (step - self.start) / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - step) / rate if rate > 0 else 0.0
-        filled = int(30 * step / self.total)
-        text = (f"[{'#' * filled}{'.' * (30 - filled)}] step {step}/{self.total} | "
-                + " ".join(f"{k.split('_')[1].upper()} {v:.4f}" for k, v in losses.items())
-                + f" | {rate:.1f} steps/s | ETA {int(eta // 60)}:{int(eta % 60):02d}")
-        if self.tty:
-            sys.stderr.write("\r" + text)
-        elif step * 20 // self.total != self.last_line or step == self.total:
-            self.last_line = step * 20 // self.total
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def close(self):
-        if self.enabled and self.tty:
-            sys.stderr.write("\n")

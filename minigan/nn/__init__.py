@@ -8,10 +8,11 @@ from .flatten import Flatten, Unflatten
 from .linear import Embedding, Linear
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "Embedding", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
-    "Dropout", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten",
+    "MaxPool2d", "AvgPool2d", "Dropout", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten",
     "functional", "init",
 ]

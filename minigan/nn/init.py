@@ -125,21 +125,3 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
-
-def dcgan_init_(module):
-    r"""The DCGAN initialisation (Radford et al. 2016), over every submodule of ``module``, in place.
-
-    Conv2d and ConvTranspose2d weights $\sim \mathcal{N}(0, 0.02^2)$ (their biases are left as
-    they are); BatchNorm weights $\sim \mathcal{N}(1, 0.02^2)$ and biases 0. Returns ``module``.
-    """
-    from .conv import Conv2d, ConvTranspose2d  # here, not at the top: the layers import this file
-    from .normalization import _BatchNorm
-
-    for m in module.modules():
-        if isinstance(m, (Conv2d, ConvTranspose2d)):
-            normal_(m.weight, 0.0, 0.02)
-        elif isinstance(m, _BatchNorm) and m.affine:
-            normal_(m.weight, 1.0, 0.02)
-            if m.bias is not None:
-                zeros_(m.bias)
-    return module

@@ -1,0 +1,101 @@
+r"""Each ``--loss`` of ``minigan train`` as one record: D's loss, G's loss, and how its paper trains them.
+
+A `LossRecipe` names the two losses of `minigan.gan.losses` that the trainer minimises in turn,
+and the optimizer settings that go with them: Adam with $\beta_1 = 0.5$ for the cross-entropy
+losses (DCGAN), RMSprop with weight clipping for WGAN, Adam with $\beta = (0.5, 0.9)$ and five
+critic steps per generator step for WGAN-GP. ``on_2d`` overrides any of these for 2-D toy data,
+where the networks are small MLPs and what suits images need not suit them.
+
+Each loss function takes ``(D, real, fake, cfg)``: the critic (with the labels bound, for a
+conditional GAN), a real batch, a generated batch, and the run's `TrainConfig` (for the weights
+of the penalties).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import losses as L
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+    # (D, real, fake, cfg) -> loss; cfg is the run's TrainConfig (not imported: training.py imports this file)
+    LossFn = Callable[[Callable[[Tensor], Tensor], Tensor, Tensor, Any], Tensor]
+
+
+@dataclasses.dataclass(frozen=True)
+class LossRecipe:
+    """D's loss, G's loss, and the defaults their paper trains them with."""
+
+    d_loss: LossFn
+    g_loss: LossFn
+    about: str  # one line for `minigan train --help`
+    optimizer: str = "adam"  # "adam" or "rmsprop"
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    n_critic: int = 1  # D updates per G update
+    clip: bool = False  # WGAN: clip D's weights to [-clip_value, clip_value] after each D update
+    on_2d: dict[str, Any] = dataclasses.field(default_factory=dict)  # defaults for 2-D toy data
+
+    def for_data(self, kind: str) -> LossRecipe:
+        """The recipe for a model's kind of data ("2d" for the toy mixtures, else images)."""
+        return dataclasses.replace(self, on_2d={}, **self.on_2d) if kind == "2d" else self
+
+
+# --- D's losses ----------------------------------------------------------------------------------
+
+def cross_entropy_d(D, real, fake, cfg):
+    return L.discriminator_loss(D(real), D(fake))
+
+
+def cross_entropy_r1_d(D, real, fake, cfg):
+    return L.discriminator_loss(D(real), D(fake)) + L.r1_penalty(D, real, cfg.r1_gamma)
+
+
+def wasserstein_d(D, real, fake, cfg):
+    return L.wasserstein_critic_loss(D(real), D(fake))
+
+
+def wasserstein_gp_d(D, real, fake, cfg):
+    return L.wasserstein_critic_loss(D(real), D(fake)) + L.gradient_penalty(D, real, fake, cfg.gp_lambda)
+
+
+def hinge_d(D, real, fake, cfg):
+    return L.hinge_discriminator_loss(D(real), D(fake))
+
+
+def article001_d(D, real, fake, cfg):
+    return L.article001_discriminator_loss(D, real, fake, lambda4=cfg.gp_lambda)
+
+
+# --- G's losses ----------------------------------------------------------------------------------
+
+def saturating_g(D, real, fake, cfg):
+    return L.generator_loss_saturating(D(fake))
+
+
+def nonsaturating_g(D, real, fake, cfg):
+    return L.generator_loss_nonsaturating(D(fake))
+
+
+def wasserstein_g(D, real, fake, cfg):
+    return L.wasserstein_generator_loss(D(fake))
+
+
+def article001_g(D, real, fake, cfg):
+    return L.article001_generator_loss(D, real, fake)
+
+
+LOSSES: dict[str, LossRecipe] = {
+    "minimax": LossRecipe(cross_entropy_d, saturating_g, "the minimax game, G's loss log(1 - D(G(z)))"),
+    "ns": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating: G's loss -log D(G(z))"),
+    "ns-r1": LossRecipe(cross_entropy_r1_d, nonsaturating_g, "non-saturating, R1 penalty on real data (--r1-gamma)"),
+    "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: RMSprop, weight clipping (--clip-value)",
+                       optimizer="rmsprop", lr=5e-5, n_critic=5, clip=True),
+    "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)",
+                          lr=1e-4, betas=(0.5, 0.9), n_critic=5),
+    "hinge": LossRecipe(hinge_d, wasserstein_g, "hinge loss (SNGAN, BigGAN)"),
+    "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty"),
+}

@@ -1,0 +1,34 @@
+"""Progress bars (tqdm) for training, evaluation and the classifier: one way to make them.
+
+On a terminal the bar redraws in place. When stderr is a file (a log of a long run), redrawing
+would write one endless line of carriage returns, so the bar writes a whole line instead, at
+every 5% of the work.
+"""
+import sys
+
+from tqdm import tqdm
+
+
+class _Lines:
+    """A stream for tqdm that turns each redraw into a line of its own."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        text = text.replace("\r", "").rstrip()
+        if text:
+            self.stream.write(text + "\n")
+
+    def flush(self):
+        self.stream.flush()
+
+
+def progress_bar(total, initial=0, desc=None, enabled=True, unit="step"):
+    """A tqdm bar over ``total`` units, starting at ``initial`` (a resumed run); off with ``enabled=False``."""
+    stream = sys.stderr
+    if stream is None or stream.isatty():
+        return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True,
+                    file=stream)
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, file=_Lines(stream),
+                ncols=100, mininterval=0, maxinterval=float("inf"), miniters=max(1, (total - initial) // 20))
