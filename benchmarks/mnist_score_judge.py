@@ -4,7 +4,8 @@
 
 The MNIST score (the Inception Score with an MNIST classifier) rewards confident predictions,
 so it measures the classifier as well as the samples. Papers report about 9.88 for the real
-test set with their classifiers; ours gives 9.79, so it is a less sure judge. This script
+test set with their classifiers; ours gives less (`minigan eval --real test`; the number is in
+docs/training.md), so it is a less sure judge. This script
 multiplies its logits by a factor a (`minigan.metrics.sharpen`: same predicted classes, another
 confidence), scores the real test set and the checkpoint's samples at each a, and finds the a at
 which the real test set scores the papers' 9.88. The samples' score at that a is the one to set

@@ -10,7 +10,7 @@ Score and the FID, with MNIST in place of ImageNet). Its trained weights ship in
     probs, features = classify(images)   # images (N, 1, 28, 28) in [-1, 1]: (N, 10) and (N, 128)
 
 ``train_classifier()`` (the command ``minigan train-classifier``) trains them again, bit for bit
-the same for the same seed on the CPU.
+the same for the same seed on one machine and BLAS build.
 """
 import math
 import os
@@ -92,7 +92,8 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
 
     Deterministic on the CPU: the initial weights, the dropout masks and the shifts come from
     minigan's generator (``manual_seed(seed)``), the order of the batches from the DataLoader's
-    seed, so the same arguments give the same weights bit for bit.
+    seed, so the same arguments give the same weights bit for bit (on one machine and BLAS build:
+    another BLAS may sum in another order).
 
     Returns {"test_accuracy", "test_loss", "train_loss" (of the last epoch), "epochs", "seed",
     "seconds", "out"}.

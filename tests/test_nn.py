@@ -195,6 +195,12 @@ def _repr_net(nn):
         nn.Sigmoid())
 
 
+def test_pooling_layers_repr_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    for make in (lambda m: m.MaxPool2d(2), lambda m: m.MaxPool2d(3, 1, 1, ceil_mode=True), lambda m: m.AvgPool2d(3, 2, 1)):
+        assert repr(make(nn)) == repr(make(torch.nn))
+
+
 def test_repr_is_pytorchs():
     assert repr(_repr_net(nn)) == REPR
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
@@ -415,6 +421,11 @@ TORCH_CASES = {
     "batchnorm2d": (lambda m: m.BatchNorm2d(3, momentum=0.3), (4, 3, 3, 3)),
     "layernorm": (lambda m: m.LayerNorm((3, 4)), (2, 5, 3, 4)),
     "leaky_relu": (lambda m: m.Sequential(m.LeakyReLU(0.2), m.Linear(3, 3)), (4, 3)),
+    "max_pool": (lambda m: m.Sequential(m.Conv2d(2, 3, 3), m.MaxPool2d(2)), (2, 2, 7, 7)),
+    "max_pool_strided": (lambda m: m.Sequential(m.Conv2d(2, 3, 3), m.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)),
+                         (2, 2, 8, 8)),
+    "avg_pool": (lambda m: m.Sequential(m.Conv2d(2, 3, 3), m.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)),
+                 (2, 2, 8, 8)),
 }
 
 
