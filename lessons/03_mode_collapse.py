@@ -9,13 +9,13 @@ Pictures go to runs/lessons/.
 """
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread is faster
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread is a little faster
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from minigan import data, plotting, tensor  # noqa: E402
-from minigan.evaluation import generate, point_metrics  # noqa: E402
-from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
+from minigan import data, plotting, tensor
+from minigan.evaluation import generate, point_metrics
+from minigan.gan.training import TrainConfig, Trainer
 
 OUT = os.path.join("runs", "lessons")
 modes = data.ring8_modes()
@@ -63,7 +63,7 @@ print("samples form arcs between modes (low quality). Run it again with another 
 step("3. A GAN that settles: NS loss + R1, learning rate decayed to 0, average of G's weights")
 gan, samples = train("recipe_3000", 3000, loss="ns-r1", lr_decay="linear", ema=0.999)
 report("NS + R1 + decay + EMA, 3000 steps", samples)
-print("benchmarks/mode_collapse.py runs this 10x longer over 5 seeds: 8/8 modes, 98% high quality.")
+print("benchmarks/mode_collapse.py runs this 10x longer over 5 seeds: its results are in docs/benchmarks.md.")
 
 step("4. Why some samples always fall between modes: G is a continuous function of z")
 z = rng.standard_normal((2500, gan.z_dim)).astype(np.float32)
@@ -76,8 +76,8 @@ gaps = np.linalg.norm(gan.sample(tensor(path))[:, None] - modes[None], axis=2).m
 print(f"On the line from a noise vector that lands at mode {nearest[a]} to one that lands at mode {nearest[b]},")
 print(f"{gaps.sum()} of 1001 points land more than 3 std from every mode. Some must: G(z) moves")
 print("continuously with z, so it cannot jump from one mode to the next. Training can shrink the part of")
-print("the noise space that lands in the gaps; it cannot remove it. Digits have the same gaps: one epoch")
-print("of an unconditional dcgan draws about a quarter of its samples as hybrids (a 4 half-way to a 9),")
-print("which the MNIST score counts against it (7.0). A conditional GAN (cdcgan) is handed the digit and")
-print("has one noise space per digit, with no line between them to draw: 9.4 after the same epoch.")
+print("the noise space that lands in the gaps; it cannot remove it. Digits have the same gaps: an")
+print("unconditional dcgan draws some of its samples as hybrids (a 4 half-way to a 9), which the MNIST")
+print("score counts against it. A conditional GAN (cdcgan) is handed the digit and has one noise space")
+print("per digit, with no line between them to draw. Their scores: docs/training.md, 'Conditional or not'.")
 print(f"Pictures: {OUT}/*.png")
