@@ -14,6 +14,7 @@ the same for the same seed on one machine and BLAS build.
 """
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -135,8 +136,9 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
             bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{losses[-1]:.4f}", refresh=False)
             bar.update()
         metrics = evaluate(model, test_images, test_labels)
-        bar.write(f"epoch {epoch + 1}/{epochs}: train loss {np.mean(losses):.4f}, test loss {metrics['loss']:.4f}, "
-                  f"test accuracy {metrics['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)")
+        if progress:  # a line per epoch above the bar, on stderr with it
+            bar.write(f"epoch {epoch + 1}/{epochs}: train loss {np.mean(losses):.4f}, test loss {metrics['loss']:.4f}, "
+                      f"test accuracy {metrics['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     bar.close()
 
     result = {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"], "train_loss": float(np.mean(losses)),
@@ -172,7 +174,8 @@ def _forward(model, images, batch_size, progress=False, desc=None):
 
 # --- using the shipped weights ------------------------------------------------------------------
 
-_cache = {}  # {(real path, modification time, size): model}; a rewritten file gets a new key
+# {(real path, modification time, size): model}; a rewritten file gets a new key
+_cache: dict[tuple, MNISTClassifier] = {}
 
 
 def _cache_key(path):
