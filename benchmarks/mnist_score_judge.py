@@ -18,9 +18,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from minigan import evaluation  # noqa: E402
-from minigan.classifier import classify  # noqa: E402
-from minigan.metrics import mnist_score, sharpen  # noqa: E402
+from minigan import evaluation
+from minigan.classifier import classify
+from minigan.metrics import mnist_score, sharpen
 
 PUBLISHED_REAL_TEST_SCORE = 9.88
 FACTORS = (0.75, 1.0, 1.25, 1.5, 2.0, 3.0)

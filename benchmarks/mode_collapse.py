@@ -29,11 +29,11 @@ import time
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402  (after the thread settings above)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from minigan import evaluation  # noqa: E402
+from minigan import evaluation  # noqa: E402  (after the sys.path line above)
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
 
 # name -> (label, TrainConfig settings, steps as a multiple of --steps). Learning rates for 2-D
@@ -52,9 +52,11 @@ DATASETS = evaluation.MIXTURES  # name -> (its modes, their standard deviation)
 # Published rows (2,500 samples): modes covered / % high quality / reverse KL where given.
 PUBLISHED = {
     "ring8": [("GAN (VEEGAN Table 1)", 1, 99.3, None), ("Unrolled GAN (VEEGAN)", 7.6, 35.6, None),
-              ("VEEGAN", 8, 52.9, None), ("PacGAN4 (PacGAN Table 1)", 7.8, 95.9, 0.07), ("WGAN-GP (GDPP)", 6.8, 59.6, None)],
+              ("VEEGAN", 8, 52.9, None), ("PacGAN4 (PacGAN Table 1)", 7.8, 95.9, 0.07),
+              ("WGAN-GP (GDPP)", 6.8, 59.6, None)],
     "grid25": [("GAN (VEEGAN Table 1)", 3.3, 0.5, None), ("Unrolled GAN (VEEGAN)", 23.6, 16.0, None),
-               ("VEEGAN", 24.6, 40.0, None), ("PacGAN4 (PacGAN Table 1)", 24.8, 93.6, 0.04), ("WGAN-GP (GDPP)", 24.2, 28.7, None)],
+               ("VEEGAN", 24.6, 40.0, None), ("PacGAN4 (PacGAN Table 1)", 24.8, 93.6, 0.04),
+               ("WGAN-GP (GDPP)", 24.2, 28.7, None)],
 }
 
 
@@ -104,7 +106,8 @@ def main(argv=None):
                   f"{100 * m['high_quality']:5.1f}% high quality, reverse KL {m['reverse_kl']:.3f} ({seconds:.0f} s)",
                   flush=True)
     elapsed = time.time() - start
-    results = {(d, m): summarise([done[d, m, s][1] for s in range(args.seeds)]) for d in args.datasets for m in args.methods}
+    results = {(d, m): summarise([done[d, m, s][1] for s in range(args.seeds)])
+               for d in args.datasets for m in args.methods}
     samples = {(d, m): done[d, m, 0][0] for d in args.datasets for m in args.methods}
     print_table(results, args, labels)
     print(f"\n{len(tasks)} runs ({args.steps} steps, or a multiple of it) took {elapsed / 60:.1f} minutes "

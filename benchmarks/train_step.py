@@ -19,9 +19,9 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import blas_description, median_ms, set_threads  # noqa: E402
+from conv import blas_description, median_ms, set_threads
 
-from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
+from minigan.gan.training import TrainConfig, Trainer
 
 
 def minigan_step(batch_size, workdir):
@@ -36,7 +36,8 @@ def torch_step(torch, batch_size, images):
     g = nn.Sequential(
         nn.Linear(100, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
         nn.Linear(1024, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
-        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
     d = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
                       nn.Flatten(), nn.Linear(128 * 7 * 7, 1), nn.Flatten(0))
     opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))

@@ -9,12 +9,26 @@ import numpy as _np
 
 from .tensor import Tensor  # first: it wires the autograd engine and the ops together
 
+# isort: split
 from . import cuda, nn, optim
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, full, full_like, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-                       tensor, zeros, zeros_like)
+from .creation import (
+    arange,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import *  # noqa: F401,F403  (every differentiable op: mg.tanh, mg.matmul, ...)
+from .ops import *  # noqa: F403  (every differentiable op: mg.tanh, mg.matmul, ...)
 from .ops import __all__ as _ops_all
 from .random import get_rng_state, manual_seed, set_rng_state
 
@@ -29,4 +43,5 @@ __all__ = [
     "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "gradcheck", "gradgradcheck", "GradcheckError", "manual_seed", "get_rng_state", "set_rng_state",
     "cuda", "nn", "optim", "float16", "float32", "float64", "int32", "int64", "bool_",
-] + _ops_all
+]
+__all__.extend(_ops_all)

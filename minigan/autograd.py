@@ -11,53 +11,61 @@ fine), visits each function once in reverse topological order and frees the grap
 unless asked to keep it: a freed function keeps only its edges (where its inputs came from), so
 a later pass can still walk past it, and fails only if it would have to run it again.
 """
+from __future__ import annotations
+
 import contextlib
 import threading
 import weakref
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .backend import is_floating
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor
 
 _state = threading.local()
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
     """Turn graph recording on or off inside a ``with`` block (or a decorated function)."""
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self.previous = is_grad_enabled()
         _state.grad_enabled = self.mode
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _state.grad_enabled = self.previous
 
 
 class no_grad(set_grad_enabled):
     """Record no graph: for evaluation, sampling and optimizer updates."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(False)
 
 
 class enable_grad(set_grad_enabled):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(True)
+
+
+_ZERO = object()  # the engine's stand-in for a gradient known to be zero; see _run
 
 
 class Edge(NamedTuple):
     """Where a function's input came from: enough to walk the graph after its tensors are freed."""
 
     id: int
-    grad_fn: object
+    grad_fn: Function | None
     requires_grad: bool
 
 
@@ -71,38 +79,52 @@ class Function:
     """
 
     float_inputs = False  # True for math functions: integer inputs are computed in float32, as in PyTorch
+    # True for a function whose derivative is zero (sign, a mask): its inputs are sent a zero
+    # gradient, so they count as used, and backward is never called.
+    zero_derivative = False
 
-    def __call__(self, *inputs):
-        inputs = tuple(as_tensor(x) for x in inputs)
+    # Set by __call__ when the call is recorded in the graph:
+    inputs: tuple[Tensor, ...]  # the input tensors, for backward; None once a backward pass freed them
+    edges: tuple[Edge, ...]  # where each input came from: kept, so the graph can be walked after freeing
+    _output: weakref.ref[Tensor]
+    # Set by the engine before it calls backward: which inputs want a gradient.
+    needs_input_grad: tuple[bool, ...]
+
+    def __call__(self, *inputs: Tensor | ArrayLike) -> Tensor:
+        tensors = tuple(as_tensor(x) for x in inputs)
         if self.float_inputs:
-            inputs = tuple(x if np.issubdtype(x.dtype, np.floating) else Tensor(x.data.astype(DEFAULT_FLOAT))
-                           for x in inputs)
-        y = self.forward(*(x.data for x in inputs))
+            tensors = tuple(x if is_floating(x.dtype) else Tensor(x.data.astype(DEFAULT_FLOAT))
+                            for x in tensors)
+        y = self.forward(*(x.data for x in tensors))
         out = Tensor(np.asarray(y) if isinstance(y, np.generic) else y)  # NumPy reductions return scalars
         # Only floating-point results are differentiable (a cast to int64 leaves the graph).
-        if is_grad_enabled() and any(x.requires_grad for x in inputs) and np.issubdtype(out.dtype, np.floating):
+        if is_grad_enabled() and any(x.requires_grad for x in tensors) and is_floating(out.dtype):
             out.requires_grad = True
             out.grad_fn = self
-            self.inputs = inputs  # the tensors backward needs; freed after a backward pass
-            self.edges = tuple(Edge(id(x), x.grad_fn, x.requires_grad) for x in inputs)  # the graph; kept
+            self.inputs = tensors  # the tensors backward needs; freed after a backward pass
+            self.edges = tuple(Edge(id(x), x.grad_fn, x.requires_grad) for x in tensors)  # the graph; kept
             self._output = weakref.ref(out)  # a strong reference would make a cycle
         return out
 
     @property
-    def output(self):
-        return self._output()
+    def output(self) -> Tensor:
+        """The output Tensor, for backward (alive while backward runs: the engine holds it)."""
+        return cast(Tensor, self._output())
 
-    def forward(self, *arrays):
+    def forward(self, *arrays: Any) -> np.ndarray:
+        """The output array from the input arrays (a subclass names them: ``forward(self, a, b)``)."""
         raise NotImplementedError
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: Tensor) -> Tensor | tuple[Tensor | None, ...] | None:
+        """The gradient of each input (None for one not needed), computed with differentiable ops."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
     tensors, grad_tensors = _roots(tensors, grad_tensors)
     grads = _run(tensors, grad_tensors, None, retain_graph, create_graph)
@@ -112,20 +134,23 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
 
     Returns a tuple with one gradient per input and leaves every ``.grad`` untouched. With
     ``create_graph=True`` the gradients carry a graph, so they can be differentiated again.
+    With ``allow_unused=True`` an unused input's gradient is None; the return type does not say
+    so, as PyTorch's does not, so that the common case needs no None checks.
     """
     outputs, grad_outputs = _roots(outputs, grad_outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad (shape {x.shape})")
     grads = _run(outputs, grad_outputs, inputs, retain_graph, create_graph)
-    result = []
+    result: list[Any] = []  # Tensors, and None for an unused input (allow_unused)
     for i, x in enumerate(inputs):
         if id(x) in grads:
             result.append(grads[id(x)][1])
@@ -183,15 +208,21 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
                                    "first time if you need to.")
             needed.add(id(fn))
 
-    grads = {}  # id(tensor) -> (tensor, accumulated gradient)
+    # id(tensor) -> (tensor, accumulated gradient). A gradient known to be zero is the marker _ZERO
+    # until the end: each backward is linear in its gradient, so zero in means zero out, and the
+    # functions behind a zero are skipped instead of multiplying zeros (as a conv's backward would).
+    grads: dict[int, tuple[Tensor, Any]] = {}  # Any: a Tensor, or _ZERO
 
     def accumulate(x, g):
+        if g is _ZERO:
+            grads.setdefault(id(x), (x, _ZERO))
+            return
         if g.shape != x.shape:
             raise RuntimeError(f"autograd: a gradient of shape {g.shape} reached a tensor of shape "
                                f"{x.shape} (from {x.grad_fn or 'a leaf'})")
         if g.dtype != x.dtype:
             g = g.to(x.dtype)
-        if id(x) in grads:
+        if id(x) in grads and grads[id(x)][1] is not _ZERO:
             g = grads[id(x)][1] + g
         grads[id(x)] = (x, g)
 
@@ -201,22 +232,25 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
         for fn in reversed(order):
             if id(fn) not in needed:
                 continue
-            out = fn.output
+            out = fn._output()  # None if the output tensor is gone
             entry = grads.get(id(out)) if out is not None else None
             if entry is None:
                 continue
             if not wanted(Edge(id(out), out.grad_fn, True)):
                 del grads[id(out)]  # an intermediate gradient is done with once it is passed on
             fn.needs_input_grad = tuple(wanted(e) or id(e.grad_fn) in needed for e in fn.edges)
-            in_grads = fn.backward(entry[1])
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
+            if entry[1] is _ZERO or fn.zero_derivative:
+                in_grads = (_ZERO,) * len(fn.inputs)
+            else:
+                in_grads = fn.backward(entry[1])
+                in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
             for x, g, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if need and g is not None:
-                    accumulate(x, as_tensor(g))
+                    accumulate(x, g if g is _ZERO else as_tensor(g))
             if not retain_graph:
                 fn.inputs = None
-    return {k: (x, g) for k, (x, g) in grads.items() if wanted(Edge(id(x), x.grad_fn, x.requires_grad))}
+    return {k: (x, Tensor(x.xp.zeros(x.shape, dtype=x.dtype)) if g is _ZERO else g)
+            for k, (x, g) in grads.items() if wanted(Edge(id(x), x.grad_fn, x.requires_grad))}
 
 
 def _topological_order(root_fns):

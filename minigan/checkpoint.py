@@ -5,10 +5,13 @@ strings, booleans or None. The arrays are stored as the .npz's members; everythi
 into one JSON member, ``__tree__``, which names the array members where they belong. Nothing is
 pickled, so loading a checkpoint cannot run code.
 """
+from __future__ import annotations
+
 import json
 import os
 import tempfile
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -22,14 +25,14 @@ class CheckpointError(ValueError):
     """A checkpoint that is missing, corrupted, or does not fit what it is loaded into."""
 
 
-def save(path, tree):
+def save(path: str | os.PathLike[str], tree: Any) -> None:
     """Write ``tree`` to ``path``: temporary file, flush, fsync, then an atomic rename.
 
     A crash at any moment leaves either the old file or the new one, never half of one.
     """
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
 
-    def encode(node, key):
+    def encode(node: Any, key: str) -> Any:
         if isinstance(node, Tensor):
             node = node.numpy()
         if isinstance(node, np.ndarray) or (hasattr(node, "__array__") and not np.isscalar(node)):
@@ -52,7 +55,9 @@ def save(path, tree):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{TREE_KEY: np.array(meta)}, **arrays)
+            # Any: NumPy's stubs would check every **member against savez's one keyword, allow_pickle (a bool)
+            members: dict[str, Any] = {TREE_KEY: np.array(meta), **arrays}
+            np.savez(f, **members)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -73,7 +78,7 @@ def save(path, tree):
         pass
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> Any:
     """Read a tree written by `save`; a missing or damaged file raises CheckpointError."""
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
@@ -83,7 +88,7 @@ def load(path):
             if meta.get("format") != FORMAT:
                 raise CheckpointError(f"checkpoint {path}: unknown format {meta.get('format')!r}")
 
-            def decode(node):
+            def decode(node: Any) -> Any:
                 if isinstance(node, dict):
                     if "__array__" in node:
                         return npz[node["__array__"]]
@@ -96,4 +101,5 @@ def load(path):
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as error:
-        raise CheckpointError(f"checkpoint {path} is damaged or not a minigan checkpoint ({type(error).__name__}: {error})") from None
+        raise CheckpointError(f"checkpoint {path} is damaged or not a minigan checkpoint "
+                              f"({type(error).__name__}: {error})") from None

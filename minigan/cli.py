@@ -9,7 +9,6 @@ A mistake in the arguments, or a missing or damaged file, prints one line and ex
 """
 import argparse
 import dataclasses
-import os
 import sys
 import typing
 
@@ -47,12 +46,13 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    train = commands.add_parser("train", help="train a GAN and write samples, losses and checkpoints to a run directory")
+    train = commands.add_parser("train", help="train a GAN; write samples, losses and checkpoints to a run directory")
     add_config_options(train)
     train.add_argument("--resume", action="store_true", help="continue from the run directory's last.npz")
 
     sample = commands.add_parser("sample", help="draw samples from a checkpoint's generator into a PNG grid")
-    sample.add_argument("--checkpoint", required=True, help="a checkpoint written by minigan train (e.g. runs/dcgan/last.npz)")
+    sample.add_argument("--checkpoint", required=True,
+                        help="a checkpoint written by minigan train (e.g. runs/dcgan/last.npz)")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
     sample.add_argument("--out", default="samples.png", help="PNG to write (default: %(default)s)")
     sample.add_argument("--label", type=int, default=None, help="the digit (cdcgan) or the code (infogan) to draw")
@@ -60,17 +60,20 @@ def build_parser():
 
     commands.add_parser("models", help="list the models")
 
-    evaluate = commands.add_parser("eval", help="score a generator (or real data) with the shipped MNIST classifier or 2-D mode metrics")
+    evaluate = commands.add_parser(
+        "eval", help="score a generator (or real data) with the shipped MNIST classifier or 2-D mode metrics")
     source = evaluate.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="a checkpoint written by minigan train")
-    source.add_argument("--real", choices=["test", "train", "noise"], help="score real images (test: the sanity anchor) or noise")
+    source.add_argument("--real", choices=["test", "train", "noise"],
+                        help="score real images (test: the sanity anchor) or noise")
     evaluate.add_argument("--n", type=int, default=10_000, help="number of samples (default: %(default)s)")
     evaluate.add_argument("--json", default=None, help="also write the metrics to this JSON file")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
     retrain = commands.add_parser("train-classifier", help="retrain the shipped MNIST classifier, deterministically")
-    retrain.add_argument("--out", default=None, help="where to write the weights (default: the file inside the package)")
+    retrain.add_argument("--out", default=None,
+                         help="where to write the weights (default: the file inside the package)")
     retrain.add_argument("--seed", type=int, default=0)
     retrain.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
@@ -99,7 +102,7 @@ def train(args):
     except TrainingDiverged as error:
         print(f"minigan train: {error}", file=sys.stderr)
         return 1
-    samples = os.path.join(config.out, "samples.png")
+    samples = trainer.path("samples.png")
     print(f"{'Interrupted; saved' if status == 'interrupted' else 'Done; saved'} {trainer.checkpoint_path} at step "
           f"{trainer.step}. Samples: {samples}")
     return 0
@@ -135,7 +138,8 @@ def evaluate(args):
         raise UsageError(f"minigan eval: --n must be at least 2, got {args.n}")
     if args.real:
         what = f"real {args.real} images" if args.real != "noise" else "uniform noise images"
-        result = evaluation.image_metrics(*evaluation.real_images(args.real, args.n, args.seed), progress=args.progress)
+        images, labels = evaluation.real_images(args.real, args.n, args.seed)
+        result = evaluation.image_metrics(images, labels, progress=args.progress)
     else:
         gan, config = evaluation.load_generator(args.checkpoint)
         what = f"{gan.name} / {config['loss']} at step {config.get('step', '?')}"
@@ -183,7 +187,8 @@ def main(argv=None):
             from . import demo
 
             return demo.main(args.out)
-        commands = {"train": train, "sample": sample, "models": models, "eval": evaluate, "train-classifier": train_classifier}
+        commands = {"train": train, "sample": sample, "models": models, "eval": evaluate,
+                    "train-classifier": train_classifier}
         return commands[args.command](args)
     except (UsageError, CheckpointError, IDXError, MissingDataError, OSError) as error:  # OSError: an output path
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

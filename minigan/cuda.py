@@ -1,9 +1,11 @@
 """Is there a GPU minigan can use? (CuPy installed and at least one CUDA device visible.)"""
+from __future__ import annotations
+
 import functools
 
 
-@functools.lru_cache(maxsize=None)
-def why_unavailable():
+@functools.cache
+def why_unavailable() -> str | None:
     """None when CUDA can be used, else the reason in one sentence."""
     try:
         import cupy
@@ -16,11 +18,11 @@ def why_unavailable():
     return None if count > 0 else "CuPy sees no GPU"
 
 
-def is_available():
+def is_available() -> bool:
     return why_unavailable() is None
 
 
-def device_count():
+def device_count() -> int:
     if not is_available():
         return 0
     import cupy
@@ -28,7 +30,7 @@ def device_count():
     return cupy.cuda.runtime.getDeviceCount()
 
 
-def synchronize():
+def synchronize() -> None:
     """Wait for queued GPU work: needed before reading a timer around GPU code."""
     if is_available():
         import cupy

@@ -5,13 +5,19 @@
    written with nothing but tensors and `mg.grad`; the loss curve and the decision regions
    are saved as a PNG.
 """
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
 import numpy as np
 
 import minigan as mg
+from minigan.tensor import Tensor
 
 
-def tanh_derivatives(x):
-    x = mg.tensor(x, requires_grad=True)
+def tanh_derivatives(values: np.ndarray) -> list[np.ndarray]:
+    x = mg.tensor(values, requires_grad=True)
     y, derivatives = mg.tanh(x).sum(), []
     for _ in range(3):
         (d,) = mg.grad(y, x, create_graph=True)
@@ -20,24 +26,27 @@ def tanh_derivatives(x):
     return derivatives
 
 
-def two_moons(n, rng):
+def two_moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     t = rng.uniform(0, np.pi, n)
     label = rng.integers(0, 2, n)
-    x = np.where(label[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    upper: np.ndarray = np.c_[np.cos(t), np.sin(t)]
+    lower: np.ndarray = np.c_[1 - np.cos(t), 0.5 - np.sin(t)]
+    x = np.where(label[:, None] == 0, upper, lower)
     return (x + rng.normal(0, 0.1, x.shape)).astype(np.float32), label.astype(np.float32)
 
 
-def forward(params, x):
+def forward(params: Sequence[Tensor], x: Tensor) -> Tensor:
     w1, b1, w2, b2 = params
     return (mg.tanh(x @ w1 + b1) @ w2 + b2).squeeze(-1)  # one logit per point
 
 
-def fit(steps=400, lr=0.5, seed=0):
+def fit(steps: int = 400, lr: float = 0.5,
+        seed: int = 0) -> tuple[list[Tensor], np.ndarray, np.ndarray, list[float], float]:
     rng = np.random.default_rng(seed)
-    x, y = two_moons(512, rng)
+    points, labels = two_moons(512, rng)
     shapes = [(2, 16), (16,), (16, 1), (1,)]
     params = [mg.tensor(rng.normal(0, 0.5, s).astype(np.float32), requires_grad=True) for s in shapes]
-    x, y = mg.tensor(x), mg.tensor(y)
+    x, y = mg.tensor(points), mg.tensor(labels)
     losses = []
     for step in range(steps):
         logits = forward(params, x)
@@ -53,7 +62,8 @@ def fit(steps=400, lr=0.5, seed=0):
     return params, x.numpy(), y.numpy(), losses, accuracy
 
 
-def plot(params, x, y, losses, path):
+def plot(params: Sequence[Tensor], x: np.ndarray, y: np.ndarray, losses: Sequence[float],
+         path: str | os.PathLike[str]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,7 +84,7 @@ def plot(params, x, y, losses, path):
     plt.close(fig)
 
 
-def main(out="demo.png"):
+def main(out: str = "demo.png") -> int:
     x = np.array([0.3, -1.2, 2.0])
     t = np.tanh(x)
     closed = [1 - t**2, -2 * t * (1 - t**2), -2 * (1 - t**2) ** 2 + 4 * t**2 * (1 - t**2)]

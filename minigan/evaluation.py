@@ -15,7 +15,8 @@ from .classifier import classify
 from .creation import tensor
 from .gan.models import build, nonfinite_parameter
 
-IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision", "recall")
+IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision",
+              "recall")
 POINT_KEYS = ("modes_covered", "high_quality", "reverse_kl")
 MIXTURES = {"ring8": (data.ring8_modes, 0.01), "grid25": (data.grid25_modes, 0.05)}
 

@@ -5,26 +5,36 @@ $J_{ij} \\approx (f_i(x + \\epsilon e_j) - f_i(x - \\epsilon e_j)) / 2\\epsilon$
 ``gradgradcheck`` does the same for the backward pass itself, seen as a function of the inputs
 *and* the output gradients: that is what create_graph=True must get right.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
+
 import numpy as np
 
 from .autograd import grad
 from .tensor import Tensor
+
+TensorFn: TypeAlias = Callable[..., Tensor | Sequence[Tensor]]  # the function checked: one output or several
+Inputs: TypeAlias = Tensor | tuple[Tensor, ...] | list[Tensor]  # one input tensor, or a tuple or list of them
 
 
 class GradcheckError(AssertionError):
     pass
 
 
-def _outputs(fn, inputs):
+def _outputs(fn: TensorFn, inputs: Sequence[Tensor]) -> tuple[Tensor, ...]:
     out = fn(*inputs)
     return (out,) if isinstance(out, Tensor) else tuple(out)
 
 
-def _flat_values(outputs):
-    return np.concatenate([np.asarray(o.numpy(), dtype=np.float64).ravel() for o in outputs]) if outputs else np.zeros(0)
+def _flat_values(outputs: Sequence[Tensor]) -> np.ndarray:
+    if not outputs:
+        return np.zeros(0)
+    return np.concatenate([np.asarray(o.numpy(), dtype=np.float64).ravel() for o in outputs])
 
 
-def _numeric_jacobian(fn, inputs, x, eps):
+def _numeric_jacobian(fn: TensorFn, inputs: Sequence[Tensor], x: Tensor, eps: float) -> np.ndarray:
     """Column j: how every output moves when element j of ``x`` moves (central differences)."""
     if not x.data.flags.c_contiguous:
         x.data = x.xp.ascontiguousarray(x.data)
@@ -43,7 +53,7 @@ def _numeric_jacobian(fn, inputs, x, eps):
     return np.stack(columns, axis=1) if columns else np.zeros((n_out, 0))
 
 
-def _analytic_jacobians(fn, inputs, wrt):
+def _analytic_jacobians(fn: TensorFn, inputs: Sequence[Tensor], wrt: Sequence[Tensor]) -> list[np.ndarray]:
     """Row i: the gradient of output element i with respect to each input in ``wrt``."""
     outputs = _outputs(fn, inputs)
     jacobians = [np.zeros((sum(o.numel() for o in outputs), x.numel())) for x in wrt]
@@ -61,7 +71,8 @@ def _analytic_jacobians(fn, inputs, wrt):
     return jacobians
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, name=None):
+def gradcheck(fn: TensorFn, inputs: Inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              name: str | None = None) -> bool:
     """True if backward agrees with finite differences for every input that requires grad.
 
     ``inputs`` must be float64 tensors (single precision cannot resolve eps = 1e-6). On a mismatch,
@@ -74,7 +85,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, name=None):
             raise GradcheckError(f"gradcheck: inputs must be float64 to resolve eps={eps}, got {x.dtype}")
     analytic = _analytic_jacobians(fn, inputs, wrt)
     label = f"{name}: " if name else ""
-    for k, (x, A) in enumerate(zip(wrt, analytic)):
+    for x, A in zip(wrt, analytic):
         N = _numeric_jacobian(fn, inputs, x, eps)
         error = np.abs(A - N) - (atol + rtol * np.abs(N))
         # nan where an output is infinite (inf - inf): skip those entries, not the whole check
@@ -88,11 +99,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, name=None):
     return True
 
 
-def _index_of(seq, item):
+def _index_of(seq: Sequence[object], item: object) -> int | None:
     return next((i for i, s in enumerate(seq) if s is item), None)
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, name=None, seed=0):
+def gradgradcheck(fn: TensorFn, inputs: Inputs, grad_outputs: Sequence[Tensor] | None = None, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, name: str | None = None, seed: int = 0) -> bool:
     """gradcheck of the backward pass: of (inputs, v) -> v^T J(inputs), with random v by default."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     outputs = _outputs(fn, inputs)
@@ -104,7 +116,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     n = len(inputs)
     wrt_index = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
-    def first_derivative(*args):
+    def first_derivative(*args: Tensor) -> tuple[Tensor, ...]:
         xs, vs = args[:n], args[n:]
         pairs = [(o, v) for o, v in zip(_outputs(fn, xs), vs) if o.requires_grad]
         grads = grad([o for o, _ in pairs], [xs[i] for i in wrt_index], [v for _, v in pairs],

@@ -17,8 +17,16 @@ at a time, so 10,000 x 10,000 points need a few tens of MB, not the 800 MB of th
     from minigan.data import ring8, ring8_modes
     from minigan.metrics import mixture_metrics
     mixture_metrics(generator_samples, ring8_modes(), std=0.01)["modes_covered"]   # 8 when all found
+
+Inputs typed ``ArrayLike`` take anything ``np.asarray`` takes: arrays, nested lists, minigan Tensors.
 """
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .tensor import Tensor
 
@@ -30,7 +38,8 @@ PROBS_ATOL = 1e-4  # how far a row of probabilities may sum from 1 (float32 soft
 
 # --- 2-D mixtures ---------------------------------------------------------------------------------
 
-def mixture_metrics(samples, modes, std, threshold=3.0, min_fraction=0.01):
+def mixture_metrics(samples: ArrayLike, modes: ArrayLike, std: float, threshold: float = 3.0,
+                    min_fraction: float = 0.01) -> dict[str, Any]:
     r"""How well ``samples`` (N, D) cover a mixture of Gaussians with centres ``modes`` (K, D).
 
     Following VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018). Each sample is assigned
@@ -80,7 +89,7 @@ def mixture_metrics(samples, modes, std, threshold=3.0, min_fraction=0.01):
 
 # --- classifier probabilities ---------------------------------------------------------------------
 
-def mnist_score(probs, splits=1):
+def mnist_score(probs: ArrayLike, splits: int = 1) -> float:
     r"""The Inception Score (Salimans et al. 2016) computed with an MNIST classifier's ``probs`` (N, K).
 
     .. math:: \mathrm{IS} = \exp\Big( \mathbb{E}_x\, \mathrm{KL}\big(p(y|x) \,\|\, p(y)\big) \Big),
@@ -104,7 +113,7 @@ def mnist_score(probs, splits=1):
     return float(np.mean(scores))
 
 
-def sharpen(probs, factor):
+def sharpen(probs: ArrayLike, factor: float) -> np.ndarray:
     r"""The probabilities a classifier would give with its logits multiplied by ``factor``:
 
     .. math:: p'(y|x) = \mathrm{softmax}(a \cdot \mathrm{logits})_y = \frac{p(y|x)^a}{\sum_k p(k|x)^a}
@@ -115,14 +124,16 @@ def sharpen(probs, factor):
     probabilities stay zero.
     """
     probs = _as_probs(probs, "sharpen")
-    if isinstance(factor, bool) or not (isinstance(factor, (int, float, np.number)) and np.isfinite(factor) and factor > 0):
+    is_number = isinstance(factor, (int, float, np.number)) and not isinstance(factor, bool)
+    if not (is_number and np.isfinite(factor) and factor > 0):
         raise ValueError(f"sharpen: factor={factor!r}, expected a positive finite number")
     top = probs.max(axis=1, keepdims=True)
     powered = (probs / top) ** factor  # divided by the largest first, so that p^a cannot underflow to all zeros
     return powered / powered.sum(axis=1, keepdims=True)
 
 
-def class_statistics(probs, num_classes=10, confidence=0.9, min_fraction=0.01):
+def class_statistics(probs: ArrayLike, num_classes: int = 10, confidence: float = 0.9,
+                     min_fraction: float = 0.01) -> dict[str, Any]:
     r"""What an MNIST classifier makes of the samples, from its ``probs`` (N, num_classes).
 
     Returns a dict:
@@ -146,7 +157,7 @@ def class_statistics(probs, num_classes=10, confidence=0.9, min_fraction=0.01):
     }
 
 
-def code_purity(codes, classes):
+def code_purity(codes: ArrayLike, classes: ArrayLike) -> float:
     r"""How well a GAN's codes (InfoGAN's) line up with the classifier's classes: the share of
     samples whose class is the most common class among the samples of their code,
     :math:`\frac{1}{N} \sum_c \max_k n_{ck}` (the *purity* of the codes as a clustering).
@@ -154,7 +165,8 @@ def code_purity(codes, classes):
     ignore the digit; ``codes`` and ``classes`` are (N,) integers."""
     codes, classes = np.asarray(codes), np.asarray(classes)
     if codes.shape != classes.shape or codes.ndim != 1 or not len(codes):
-        raise ValueError(f"code_purity: expected codes and classes of the same shape (N,), got {codes.shape} and {classes.shape}")
+        raise ValueError(f"code_purity: expected codes and classes of the same shape (N,), "
+                         f"got {codes.shape} and {classes.shape}")
     for name, values in (("codes", codes), ("classes", classes)):
         if not np.issubdtype(values.dtype, np.integer) or values.min() < 0:
             raise ValueError(f"code_purity: expected non-negative integer {name}, got dtype {values.dtype}, "
@@ -166,7 +178,7 @@ def code_purity(codes, classes):
 
 # --- classifier features --------------------------------------------------------------------------
 
-def feature_statistics(features):
+def feature_statistics(features: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     r"""The mean :math:`\mu` (d,) and covariance :math:`\Sigma` (d, d) of ``features`` (N, d), N >= 2.
 
     :math:`\Sigma = \frac{1}{N-1} \sum_i (x_i - \mu)(x_i - \mu)^\top`, unbiased as ``np.cov``.
@@ -181,7 +193,7 @@ def feature_statistics(features):
     return mu, centred.T @ centred / (len(features) - 1)
 
 
-def frechet_distance(features_a, features_b):
+def frechet_distance(features_a: ArrayLike, features_b: ArrayLike) -> float:
     r"""The Fréchet distance between Gaussians fitted to two feature sets (N, d) and (M, d).
 
     FID (Heusel et al. 2017) with an MNIST classifier's features in place of Inception's; see
@@ -190,7 +202,7 @@ def frechet_distance(features_a, features_b):
     return frechet_distance_from_statistics(*feature_statistics(features_a), *feature_statistics(features_b))
 
 
-def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2):
+def frechet_distance_from_statistics(mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike) -> float:
     r"""The Fréchet (2-Wasserstein) distance between :math:`N(\mu_1, \Sigma_1)` and :math:`N(\mu_2, \Sigma_2)`:
 
     .. math:: d^2 = \lVert \mu_1 - \mu_2 \rVert^2
@@ -219,13 +231,15 @@ def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2):
     return float(max(distance, 0.0))
 
 
-def precision_recall(real_features, fake_features, k=3, batch_size=1000):
+def precision_recall(real_features: ArrayLike, fake_features: ArrayLike, k: int = 3,
+                     batch_size: int = 1000) -> tuple[float, float]:
     r"""Improved precision and recall (Kynkäänniemi et al. 2019) of ``fake_features`` against ``real_features``.
 
     Each set :math:`\Phi` stands for a manifold: the union of balls around its points, each of radius
     the distance to the point's k-th nearest neighbour in the same set (itself not counted),
 
-    .. math:: \mathrm{manifold}(\Phi) = \bigcup_{\phi \in \Phi} B\big(\phi, \lVert \phi - \mathrm{NN}_k(\phi, \Phi) \rVert\big),
+    .. math:: \mathrm{manifold}(\Phi)
+              = \bigcup_{\phi \in \Phi} B\big(\phi, \lVert \phi - \mathrm{NN}_k(\phi, \Phi) \rVert\big),
 
     .. math:: \text{precision} = \frac{1}{|\Phi_g|} \sum_{\phi_g \in \Phi_g} [\phi_g \in \mathrm{manifold}(\Phi_r)],
               \qquad
@@ -258,7 +272,7 @@ def precision_recall(real_features, fake_features, k=3, batch_size=1000):
 
 # --- helpers --------------------------------------------------------------------------------------
 
-def _as_matrix(x, name, caller):
+def _as_matrix(x: ArrayLike, name: str, caller: str) -> np.ndarray:
     """``x`` as a finite float64 (N, d) array; a minigan Tensor is brought over with ``.numpy()``."""
     x = np.asarray(x.numpy() if isinstance(x, Tensor) else x, dtype=np.float64)
     if x.ndim != 2:
@@ -268,7 +282,7 @@ def _as_matrix(x, name, caller):
     return x
 
 
-def _as_probs(probs, caller, num_classes=None):
+def _as_probs(probs: ArrayLike, caller: str, num_classes: int | None = None) -> np.ndarray:
     """``probs`` checked to be (N, K) rows of probabilities: non-negative, each summing to 1."""
     probs = _as_matrix(probs, "probs", caller)
     expected = "(N, K)" if num_classes is None else f"(N, {num_classes})"
@@ -283,13 +297,13 @@ def _as_probs(probs, caller, num_classes=None):
     return probs
 
 
-def _check_same_width(a, b, name_a, name_b, caller):
+def _check_same_width(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str, caller: str) -> None:
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"{caller}: {name_a} has shape {a.shape} and {name_b} {b.shape}, "
                          f"expected the same number of columns")
 
 
-def _check_statistics(mu, sigma, which):
+def _check_statistics(mu: ArrayLike, sigma: ArrayLike, which: str) -> tuple[np.ndarray, np.ndarray]:
     mu = np.asarray(mu, dtype=np.float64)
     sigma = np.asarray(sigma, dtype=np.float64)
     if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
@@ -298,28 +312,28 @@ def _check_statistics(mu, sigma, which):
     return mu, sigma
 
 
-def _entropy(p):
+def _entropy(p: np.ndarray) -> np.ndarray:
     r""":math:`H(p) = -\sum_k p_k \log p_k` along the last axis, with :math:`0 \log 0 = 0` (the limit)."""
     return -np.sum(p * np.log(np.where(p > 0, p, 1.0)), axis=-1)
 
 
-def _kl_to_uniform(p):
+def _kl_to_uniform(p: np.ndarray) -> float:
     r""":math:`\mathrm{KL}(p \,\|\, u) = \log K - H(p)` for a histogram p over K bins."""
     return float(np.log(len(p)) - _entropy(p))
 
 
-def _psd_eigenvalues(matrix):
+def _psd_eigenvalues(matrix: np.ndarray) -> np.ndarray:
     """The eigenvalues of a symmetric positive semi-definite matrix, roundoff below 0 clipped to 0."""
     return np.clip(np.linalg.eigvalsh((matrix + matrix.T) / 2), 0.0, None)
 
 
-def _symmetric_sqrt(matrix):
+def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
     r"""The PSD square root :math:`V \operatorname{diag}(\sqrt{\lambda}) V^\top` of a symmetric PSD matrix."""
     eigenvalues, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
     return (vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ vectors.T
 
 
-def _sq_distance_blocks(a, b, batch_size):
+def _sq_distance_blocks(a: np.ndarray, b: np.ndarray, batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
     r"""Yield ``(start, block)``, block[i, j] = :math:`\lVert a_{start+i} - b_j \rVert^2`, batch_size rows at a time.
 
     :math:`\lVert a - b \rVert^2 = \lVert a \rVert^2 + \lVert b \rVert^2 - 2 a \cdot b` puts the work in
@@ -339,7 +353,7 @@ def _sq_distance_blocks(a, b, batch_size):
         yield start, np.maximum(block, 0.0, out=block)
 
 
-def _nearest(a, b, batch_size=1000):
+def _nearest(a: np.ndarray, b: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """For each row of a: the index of its nearest row of b, and the squared distance to it."""
     index = np.empty(len(a), dtype=np.intp)
     sq_distance = np.empty(len(a))
@@ -350,7 +364,7 @@ def _nearest(a, b, batch_size=1000):
     return index, sq_distance
 
 
-def _kth_neighbour_sq_distance(x, k, batch_size):
+def _kth_neighbour_sq_distance(x: np.ndarray, k: int, batch_size: int) -> np.ndarray:
     """For each row of x, the squared distance to its k-th nearest other row of x."""
     radii = np.empty(len(x))
     for start, block in _sq_distance_blocks(x, x, batch_size):

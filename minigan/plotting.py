@@ -2,10 +2,21 @@
 
 matplotlib is imported here only, inside each function, and always with the headless Agg backend.
 """
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -14,13 +25,14 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path):
+def _save(fig: Figure, path: str | os.PathLike[str]) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     _pyplot().close(fig)
 
 
-def image_grid(images, nrow=None, value_range=(-1.0, 1.0)):
+def image_grid(images: ArrayLike, nrow: int | None = None,
+               value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
     """Tile (N, C, H, W) images into one (rows*H, cols*W[, C]) array in [0, 1], with 2-pixel gaps."""
     images = np.asarray(images, dtype=np.float32)
     n, c, h, w = images.shape
@@ -35,7 +47,8 @@ def image_grid(images, nrow=None, value_range=(-1.0, 1.0)):
     return grid[..., 0] if c == 1 else grid
 
 
-def save_image_grid(images, path, title=None, value_range=(-1.0, 1.0)):
+def save_image_grid(images: ArrayLike, path: str | os.PathLike[str], title: str | None = None,
+                    value_range: tuple[float, float] = (-1.0, 1.0)) -> None:
     plt = _pyplot()
     grid = image_grid(images, value_range=value_range)
     fig = plt.figure(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + (0.4 if title else 0)))
@@ -46,7 +59,8 @@ def save_image_grid(images, path, title=None, value_range=(-1.0, 1.0)):
     _save(fig, path)
 
 
-def save_loss_curves(steps, curves, path, title="losses"):
+def save_loss_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],
+                     title: str = "losses") -> None:
     """One line per named curve (``curves``: name -> values), against the training step."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -58,7 +72,8 @@ def save_loss_curves(steps, curves, path, title="losses"):
     _save(fig, path)
 
 
-def save_points(samples, path, modes=None, real=None, title=None, limit=None):
+def save_points(samples: np.ndarray, path: str | os.PathLike[str], modes: np.ndarray | None = None,
+                real: np.ndarray | None = None, title: str | None = None, limit: float | None = None) -> None:
     """2-D samples as a scatter (with the real data and the mode centres, when given)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -76,7 +91,8 @@ def save_points(samples, path, modes=None, real=None, title=None, limit=None):
     _save(fig, path)
 
 
-def save_metric_curves(steps, curves, path, title="metrics"):
+def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],
+                       title: str = "metrics") -> None:
     """One small panel per metric (they live on different scales), against the training step."""
     plt = _pyplot()
     names = list(curves)

@@ -4,6 +4,8 @@ On a terminal the bar redraws in place. When stderr is a file (a log of a long r
 would write one endless line of carriage returns, so the bar writes a whole line instead, at
 every 5% of the work.
 """
+from __future__ import annotations
+
 import sys
 
 from tqdm import tqdm
@@ -24,7 +26,8 @@ class _Lines:
         self.stream.flush()
 
 
-def progress_bar(total, initial=0, desc=None, enabled=True, unit="step"):
+def progress_bar(total: int, initial: int = 0, desc: str | None = None, enabled: bool = True,
+                 unit: str = "step") -> tqdm:
     """A tqdm bar over ``total`` units, starting at ``initial`` (a resumed run); off with ``enabled=False``."""
     stream = sys.stderr
     if stream is None or stream.isatty():

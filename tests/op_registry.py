@@ -84,7 +84,8 @@ def draw_dim(data, shape, allow_none=True, allow_tuple=True):
     if shape:
         options.append(st.integers(-len(shape), len(shape) - 1))
         if allow_tuple:
-            options.append(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True).map(tuple))
+            options.append(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape),
+                                    unique=True).map(tuple))
     return data.draw(st.one_of(options))
 
 
@@ -136,7 +137,8 @@ def draw_flatten(data):
 
 def draw_broadcast(data):
     shape = data.draw(any_shape)
-    target = data.draw(hnp.broadcastable_shapes(shape, min_dims=len(shape), max_dims=len(shape) + 2, min_side=0, max_side=4))
+    target = data.draw(hnp.broadcastable_shapes(shape, min_dims=len(shape), max_dims=len(shape) + 2,
+                                                min_side=0, max_side=4))
     target = tuple(np.broadcast_shapes(shape, target))
     return [shape], {"shape": target}
 
@@ -226,7 +228,8 @@ OPS = [
     OpSpec("neg", mg.neg, [(3, 4)], ["real"], np.negative, lambda t, a: -a, draw=draw_unary),
     OpSpec("pow", mg.pow, [(3, 4), (4,)], ["positive", "real"], np.power, lambda t, a, b: a ** b, draw=draw_binary),
     OpSpec("pow[scalar]", lambda a: a ** 3, [(3, 4)], ["real"], lambda a: a ** 3, lambda t, a: a ** 3, draw=draw_unary),
-    OpSpec("matmul", mg.matmul, [(2, 1, 3, 4), (5, 4, 2)], ["real"] * 2, np.matmul, lambda t, a, b: a @ b, draw=draw_matmul),
+    OpSpec("matmul", mg.matmul, [(2, 1, 3, 4), (5, 4, 2)], ["real"] * 2, np.matmul, lambda t, a, b: a @ b,
+           draw=draw_matmul),
     OpSpec("matmul[vector]", mg.matmul, [(4,), (2, 4, 3)], ["real"] * 2, np.matmul, lambda t, a, b: a @ b),
     OpSpec("matmul[dot]", mg.matmul, [(4,), (4,)], ["real"] * 2, np.matmul, lambda t, a, b: a @ b),
     # elementwise
@@ -234,6 +237,7 @@ OPS = [
     OpSpec("log", mg.log, [(3, 4)], ["positive"], np.log, lambda t, a: a.log(), draw=draw_unary),
     OpSpec("log1p", mg.log1p, [(3, 4)], ["positive"], np.log1p, lambda t, a: a.log1p(), draw=draw_unary),
     OpSpec("sqrt", mg.sqrt, [(3, 4)], ["positive"], np.sqrt, lambda t, a: a.sqrt(), draw=draw_unary),
+    OpSpec("sign", mg.sign, [(3, 4)], ["nonzero"], np.sign, lambda t, a: a.sign(), draw=draw_unary),
     OpSpec("abs", mg.abs, [(3, 4)], ["nonzero"], np.abs, lambda t, a: a.abs(), draw=draw_unary),
     OpSpec("clamp", mg.clamp, [(3, 4)], ["nonzero"], np.clip, lambda t, a, **p: a.clamp(**p),
            params={"min": -1.0, "max": 1.0}, draw=lambda d: (draw_unary(d)[0], {"min": -1.0, "max": 1.0})),
@@ -243,20 +247,26 @@ OPS = [
     OpSpec("where", lambda a, b: mg.where(WHERE_CONDITION, a, b), [(3, 4), (4,)], ["real"] * 2,
            lambda a, b: np.where(WHERE_CONDITION, a, b),
            lambda t, a, b: t.where(t.tensor(WHERE_CONDITION), a, b)),
-    OpSpec("maximum", mg.maximum, [(3, 4), (4,)], ["real"] * 2, np.maximum, lambda t, a, b: t.maximum(a, b), draw=draw_binary),
-    OpSpec("minimum", mg.minimum, [(3, 4), (3, 1)], ["real"] * 2, np.minimum, lambda t, a, b: t.minimum(a, b), draw=draw_binary),
+    OpSpec("maximum", mg.maximum, [(3, 4), (4,)], ["real"] * 2, np.maximum, lambda t, a, b: t.maximum(a, b),
+           draw=draw_binary),
+    OpSpec("minimum", mg.minimum, [(3, 4), (3, 1)], ["real"] * 2, np.minimum, lambda t, a, b: t.minimum(a, b),
+           draw=draw_binary),
     # activations
-    OpSpec("relu", mg.relu, [(3, 4)], ["nonzero"], lambda a: np.maximum(a, 0), lambda t, a: t.relu(a), draw=draw_unary),
-    OpSpec("leaky_relu", mg.leaky_relu, [(3, 4)], ["nonzero"], lambda a, negative_slope: np.where(a > 0, a, negative_slope * a),
+    OpSpec("relu", mg.relu, [(3, 4)], ["nonzero"], lambda a: np.maximum(a, 0), lambda t, a: t.relu(a),
+           draw=draw_unary),
+    OpSpec("leaky_relu", mg.leaky_relu, [(3, 4)], ["nonzero"],
+           lambda a, negative_slope: np.where(a > 0, a, negative_slope * a),
            lambda t, a, **p: t.nn.functional.leaky_relu(a, **p), params={"negative_slope": 0.2},
            draw=lambda d: (draw_unary(d)[0], {"negative_slope": 0.2})),
-    OpSpec("sigmoid", mg.sigmoid, [(3, 4)], ["real"], lambda a: 1 / (1 + np.exp(-a)), lambda t, a: a.sigmoid(), draw=draw_unary),
+    OpSpec("sigmoid", mg.sigmoid, [(3, 4)], ["real"], lambda a: 1 / (1 + np.exp(-a)), lambda t, a: a.sigmoid(),
+           draw=draw_unary),
     OpSpec("tanh", mg.tanh, [(3, 4)], ["real"], np.tanh, lambda t, a: a.tanh(), draw=draw_unary),
     OpSpec("softplus", mg.softplus, [(3, 4)], ["real"], lambda a: np.logaddexp(0, a),
            lambda t, a: t.nn.functional.softplus(a), draw=draw_unary),
-    OpSpec("softplus[beta]", mg.softplus, [(3, 4)], ["real"], lambda a, beta, threshold: np.where(a * beta > threshold, a, np.logaddexp(0, beta * a) / beta),
+    OpSpec("softplus[beta]", mg.softplus, [(3, 4)], ["real"],
+           lambda a, beta, threshold: np.where(a * beta > threshold, a, np.logaddexp(0, beta * a) / beta),
            lambda t, a, **p: t.nn.functional.softplus(a, **p), params={"beta": 2.0, "threshold": 1.0}),
-    OpSpec("log_sigmoid", mg.log_sigmoid, [(3, 4)], ["real"], lambda a: -np.logaddexp(0, -a),
+    OpSpec("logsigmoid", mg.logsigmoid, [(3, 4)], ["real"], lambda a: -np.logaddexp(0, -a),
            lambda t, a: t.nn.functional.logsigmoid(a), draw=draw_unary),
     OpSpec("softmax", mg.softmax, [(3, 4)], ["real"], _np_softmax, lambda t, a, dim: t.softmax(a, dim),
            params={"dim": 1}, draw=draw_softmax),
@@ -264,22 +274,25 @@ OPS = [
            lambda t, a, dim: t.log_softmax(a, dim), params={"dim": 0}, draw=draw_softmax),
     # reductions
     OpSpec("sum", mg.sum, [(2, 3, 4)], ["real"], lambda a, dim, keepdim: np.sum(a, axis=dim, keepdims=keepdim),
-           lambda t, a, dim, keepdim: a.sum(**_torch_dim(dim), keepdim=keepdim), params={"dim": (0, 2), "keepdim": True},
-           draw=draw_reduction),
+           lambda t, a, dim, keepdim: a.sum(**_torch_dim(dim), keepdim=keepdim),
+           params={"dim": (0, 2), "keepdim": True}, draw=draw_reduction),
     OpSpec("mean", mg.mean, [(2, 3, 4)], ["real"], lambda a, dim, keepdim: np.mean(a, axis=dim, keepdims=keepdim),
-           lambda t, a, dim, keepdim: a.mean(**_torch_dim(dim), keepdim=keepdim), params={"dim": 1, "keepdim": False},
-           draw=lambda d: draw_reduction(d, nonempty=True)),
-    OpSpec("var", mg.var, [(3, 4)], ["real"], _np_var, lambda t, a, dim, keepdim: a.var(**_torch_dim(dim), keepdim=keepdim),
+           lambda t, a, dim, keepdim: a.mean(**_torch_dim(dim), keepdim=keepdim),
+           params={"dim": 1, "keepdim": False}, draw=lambda d: draw_reduction(d, nonempty=True)),
+    OpSpec("var", mg.var, [(3, 4)], ["real"], _np_var,
+           lambda t, a, dim, keepdim: a.var(**_torch_dim(dim), keepdim=keepdim),
            params={"dim": 1, "keepdim": False}, draw=lambda d: draw_reduction(d, nonempty=True)),
     OpSpec("std", mg.std, [(3, 4)], ["real"], lambda a, dim, keepdim: np.sqrt(_np_var(a, dim, keepdim)),
-           lambda t, a, dim, keepdim: a.std(**_torch_dim(dim), keepdim=keepdim), params={"dim": None, "keepdim": False}),
+           lambda t, a, dim, keepdim: a.std(**_torch_dim(dim), keepdim=keepdim),
+           params={"dim": None, "keepdim": False}),
     OpSpec("amax", mg.amax, [(3, 4)], ["distinct"], lambda a, dim, keepdim: _np_max(a, dim, keepdim),
            lambda t, a, dim, keepdim: a.amax(dim=() if dim is None else dim, keepdim=keepdim),
            params={"dim": 1, "keepdim": True}, draw=lambda d: draw_reduction(d, nonempty=True)),
     OpSpec("amin", mg.amin, [(3, 4)], ["distinct"], lambda a, dim, keepdim: _np_max(a, dim, keepdim, largest=False),
            lambda t, a, dim, keepdim: a.amin(dim=() if dim is None else dim, keepdim=keepdim),
            params={"dim": (0, 1), "keepdim": False}, draw=lambda d: draw_reduction(d, nonempty=True)),
-    OpSpec("max", lambda a, **p: mg.max(a, **p).values, [(3, 4)], ["distinct"], lambda a, dim, keepdim: _np_max(a, dim, keepdim),
+    OpSpec("max", lambda a, **p: mg.max(a, **p).values, [(3, 4)], ["distinct"],
+           lambda a, dim, keepdim: _np_max(a, dim, keepdim),
            lambda t, a, **p: a.max(**p).values, params={"dim": 1, "keepdim": False},
            draw=lambda d: draw_reduction(d, allow_tuple=False, allow_none=False, nonempty=True)),
     OpSpec("max[all]", mg.max, [(3, 4)], ["distinct"], np.max, lambda t, a: a.max()),
@@ -299,22 +312,25 @@ OPS = [
            lambda t, a, shape: a.reshape(shape), params={"shape": (4, 3)}, draw=draw_reshape),
     OpSpec("transpose", mg.transpose, [(2, 3, 4)], ["real"], lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
            lambda t, a, dim0, dim1: a.transpose(dim0, dim1), params={"dim0": 0, "dim1": -1}, draw=draw_transpose),
-    OpSpec("permute", lambda a, dims: mg.permute(a, dims), [(2, 3, 4)], ["real"], lambda a, dims: np.transpose(a, dims),
+    OpSpec("permute", lambda a, dims: mg.permute(a, dims), [(2, 3, 4)], ["real"],
+           lambda a, dims: np.transpose(a, dims),
            lambda t, a, dims: a.permute(dims), params={"dims": (2, 0, 1)}, draw=draw_permute),
     OpSpec("flatten", mg.flatten, [(2, 3, 4)], ["real"],
            lambda a, start_dim, end_dim: a.reshape(a.shape[:start_dim] + (-1,) + a.shape[end_dim % a.ndim + 1:]),
            lambda t, a, **p: a.flatten(**p), params={"start_dim": 1, "end_dim": -1}, draw=draw_flatten),
     OpSpec("expand", lambda a, sizes: mg.expand(a, sizes), [(3, 1)], ["real"],
-           lambda a, sizes: np.broadcast_to(a, tuple(a.shape[i - len(sizes) + a.ndim] if n == -1 else n for i, n in enumerate(sizes))),
+           lambda a, sizes: np.broadcast_to(a, tuple(a.shape[i - len(sizes) + a.ndim] if n == -1 else n
+                                                     for i, n in enumerate(sizes))),
            lambda t, a, sizes: a.expand(sizes), params={"sizes": (2, -1, 4)}, draw=draw_expand),
-    OpSpec("broadcast_to", mg.broadcast_to, [(3, 1)], ["real"], np.broadcast_to, lambda t, a, shape: a.broadcast_to(shape),
-           params={"shape": (2, 3, 4)}, draw=draw_broadcast),
+    OpSpec("broadcast_to", mg.broadcast_to, [(3, 1)], ["real"], np.broadcast_to,
+           lambda t, a, shape: a.broadcast_to(shape), params={"shape": (2, 3, 4)}, draw=draw_broadcast),
     OpSpec("sum_to", mg.sum_to, [(2, 3, 4)], ["real"],
            lambda a, shape: a.sum(axis=tuple(range(a.ndim - len(shape)))).sum(
                axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape),
            lambda t, a, shape: a.sum_to_size(shape), params={"shape": (3, 1)}, draw=draw_sum_to),
     OpSpec("squeeze", mg.squeeze, [(3, 1, 4, 1)], ["real"],
-           lambda a, dim: a.squeeze(axis=tuple(d for d in np.atleast_1d(dim if dim is not None else range(a.ndim)) if a.shape[d] == 1)),
+           lambda a, dim: a.squeeze(axis=tuple(d for d in np.atleast_1d(dim if dim is not None else range(a.ndim))
+                                               if a.shape[d] == 1)),
            lambda t, a, dim: a.squeeze(**_torch_dim(dim)), params={"dim": 1}, draw=draw_squeeze),
     OpSpec("unsqueeze", mg.unsqueeze, [(3, 4)], ["real"], lambda a, dim: np.expand_dims(a, dim),
            lambda t, a, dim: a.unsqueeze(dim), params={"dim": -1}, draw=draw_unsqueeze),
@@ -326,13 +342,17 @@ OPS = [
     OpSpec("getitem[mask]", lambda a, index: a[index], [(4, 3)], ["real"], lambda a, index: a[index],
            lambda t, a, index: a[t.as_tensor(index)], params={"index": np.array([[True, False, True]] * 4)}),
     OpSpec("cat", lambda *ts, dim: mg.cat(ts, dim), [(2, 3), (2, 1), (2, 2)], ["real"] * 3,
-           lambda *a, dim: np.concatenate(a, axis=dim), lambda t, *a, dim: t.cat(a, dim), params={"dim": 1}, draw=draw_cat),
+           lambda *a, dim: np.concatenate(a, axis=dim), lambda t, *a, dim: t.cat(a, dim), params={"dim": 1},
+           draw=draw_cat),
     OpSpec("stack", lambda *ts, dim: mg.stack(ts, dim), [(2, 3), (2, 3)], ["real"] * 2,
-           lambda *a, dim: np.stack(a, axis=dim), lambda t, *a, dim: t.stack(a, dim), params={"dim": -1}, draw=draw_stack),
+           lambda *a, dim: np.stack(a, axis=dim), lambda t, *a, dim: t.stack(a, dim), params={"dim": -1},
+           draw=draw_stack),
     OpSpec("split", mg.split, [(5, 3)], ["real"],
-           lambda a, split_size_or_sections, dim: tuple(np.split(a, range(split_size_or_sections, a.shape[dim], split_size_or_sections), axis=dim)),
+           lambda a, split_size_or_sections, dim: tuple(np.split(
+               a, range(split_size_or_sections, a.shape[dim], split_size_or_sections), axis=dim)),
            lambda t, a, **p: a.split(*p.values()), params={"split_size_or_sections": 2, "dim": 0}, draw=draw_split),
-    OpSpec("split[sections]", mg.split, [(2, 6)], ["real"], lambda a, split_size_or_sections, dim: tuple(np.split(a, [1, 4], axis=dim)),
+    OpSpec("split[sections]", mg.split, [(2, 6)], ["real"],
+           lambda a, split_size_or_sections, dim: tuple(np.split(a, [1, 4], axis=dim)),
            lambda t, a, **p: a.split(*p.values()), params={"split_size_or_sections": [1, 3, 2], "dim": 1}),
     OpSpec("cast", lambda a: mg.cast(a, np.float32), [(3, 4)], ["real"], lambda a: a.astype(np.float32),
            lambda t, a: a.float(), gradcheck_kwargs={"eps": 1e-2, "atol": 1e-4}),

@@ -25,7 +25,8 @@ def test_fourth_derivative_of_a_polynomial():
     for _ in range(4):
         (y,) = mg.grad(y, x, create_graph=True)
         derivatives.append(y.item())
-    np.testing.assert_allclose(derivatives, [5 * 1.5**4 - 6 * 1.5**2, 20 * 1.5**3 - 12 * 1.5, 60 * 1.5**2 - 12, 120 * 1.5])
+    np.testing.assert_allclose(derivatives, [5 * 1.5**4 - 6 * 1.5**2, 20 * 1.5**3 - 12 * 1.5,
+                                             60 * 1.5**2 - 12, 120 * 1.5])
 
 
 def test_a_50000_op_chain_backpropagates_without_recursion():
@@ -162,25 +163,61 @@ def test_no_grad_records_nothing_and_detach_cuts_the_graph():
     assert not f(x).requires_grad and mg.is_grad_enabled()
 
 
+class Spy(Function):
+    """The identity, noting each call of its backward in ``calls``."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def forward(self, a):
+        return a * 1
+
+    def backward(self, gy):
+        self.calls.append(1)
+        return gy
+
+
 def test_only_needed_backwards_run():
     """grad() prunes: a branch that cannot reach the inputs is never differentiated."""
     calls = []
-
-    class Spy(Function):
-        def forward(self, a):
-            return a * 1
-
-        def backward(self, gy):
-            calls.append(1)
-            return gy
-
     w = mg.tensor([1.0], requires_grad=True)
     x = mg.tensor([2.0], requires_grad=True)
-    y = (Spy()(w) * x).sum()
+    y = (Spy(calls)(w) * x).sum()
     mg.grad(y, x, retain_graph=True)
     assert calls == []
     mg.grad(y, w)
     assert calls == [1]
+
+
+def test_a_zero_derivative_sends_zeros_and_skips_the_backwards_behind_it():
+    """sign is flat: what lies behind it was used and gets zeros (not None), and the functions
+    behind it are not run just to multiply zeros."""
+    calls = []
+    w = mg.tensor([1.5, -2.0], requires_grad=True)
+    (g,) = mg.grad((mg.sign(Spy(calls)(w)) * 3).sum(), w)
+    assert g.tolist() == [0.0, 0.0] and calls == []
+    mg.sign(w).sum().backward()
+    assert w.grad.tolist() == [0.0, 0.0]
+
+
+def test_the_second_derivative_of_relu_is_zeros_but_a_clamped_input_is_unused():
+    """As PyTorch: relu's derivative reads its mask through an op (zeros), clamp's through a
+    comparison (the input behind the mask was not used)."""
+    x, shift = mg.tensor([1.0, -2.0], requires_grad=True), mg.tensor([0.5, 0.5], requires_grad=True)
+    (g,) = mg.grad(mg.relu(x * 2 + shift).sum(), x, create_graph=True)
+    assert mg.grad(g.sum(), shift)[0].tolist() == [0.0, 0.0]
+    (g,) = mg.grad(mg.clamp(x * x + shift, -1.0, 1.0).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="not used"):
+        mg.grad(g.sum(), shift)
+
+
+def test_pow_at_zero_is_flat_where_the_function_is():
+    """d/dx x^0 = 0 at x = 0 (not 0 * inf); d/dy 0^y = 0 for y >= 0 (not 0 * log 0)."""
+    x = mg.tensor([0.0, 2.0], requires_grad=True)
+    assert mg.grad((x**0).sum(), x)[0].tolist() == [0.0, 0.0]
+    y = mg.tensor([0.0, 1.0], requires_grad=True)
+    gx, gy = mg.grad((x**y).sum(), (x, y))
+    assert gx.tolist() == [0.0, 1.0] and gy.tolist() == pytest.approx([0.0, 2 * np.log(2)])
 
 
 class NotDifferentiableTanh(Function):

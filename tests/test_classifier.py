@@ -6,8 +6,15 @@ import pytest
 
 import minigan as mg
 from minigan import checkpoint
-from minigan.classifier import (DEFAULT_WEIGHTS_PATH, FEATURES, build_classifier, classify, load_classifier,
-                                random_shift, train_classifier)
+from minigan.classifier import (
+    DEFAULT_WEIGHTS_PATH,
+    FEATURES,
+    build_classifier,
+    classify,
+    load_classifier,
+    random_shift,
+    train_classifier,
+)
 from minigan.data import mnist
 
 
@@ -95,7 +102,8 @@ def test_missing_or_damaged_weights_raise_checkpoint_error(tmp_path):
     with pytest.raises(checkpoint.CheckpointError, match="damaged"):
         load_classifier(str(garbage))
     truncated = tmp_path / "truncated.npz"
-    truncated.write_bytes(open(DEFAULT_WEIGHTS_PATH, "rb").read()[:5000])
+    with open(DEFAULT_WEIGHTS_PATH, "rb") as weights:
+        truncated.write_bytes(weights.read()[:5000])
     with pytest.raises(checkpoint.CheckpointError):
         load_classifier(str(truncated))
     other_model = tmp_path / "other.npz"
@@ -109,3 +117,12 @@ def test_missing_or_damaged_weights_raise_checkpoint_error(tmp_path):
     path.write_bytes(b"garbage, and another size")
     with pytest.raises(checkpoint.CheckpointError):
         classify(np.zeros((1, 1, 28, 28), np.float32), path=str(path))
+
+
+def test_training_shows_progress_and_each_epochs_test_accuracy(tmp_path, capsys):
+    train_classifier(out=str(tmp_path / "c.npz"), epochs=2, batch_size=32, limit=128, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert any(line.startswith("classifier: 100%") and "8/8" in line and "loss=" in line for line in lines), lines
+    assert [line.split(":")[0] for line in lines if line.startswith("epoch")] == ["epoch 1/2", "epoch 2/2"], lines
+    train_classifier(out=str(tmp_path / "quiet.npz"), epochs=1, batch_size=32, limit=128, progress=False)
+    assert capsys.readouterr().err == ""

@@ -1,12 +1,14 @@
-"""conv2d and conv_transpose2d: values against a direct nested-loop convolution, first and second
-derivatives against finite differences, the adjoint identity that ties the two together, dtypes,
-errors, and PyTorch as an oracle for values and derivatives of every order we use."""
+"""conv2d and conv_transpose2d, grouped or not: values against a direct nested-loop convolution,
+first and second derivatives against finite differences, the adjoint identity that ties the two
+together, dtypes, errors, and PyTorch as an oracle for values and derivatives of every order we
+use; the Conv2d and ConvTranspose2d layers' groups, init and padding against PyTorch."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigan as mg
+from minigan import nn
 from minigan.nn import functional as F
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -21,7 +23,7 @@ def param(x, requires_grad=True):
 def ref_conv2d(x, w, b, stride, padding, dilation):
     """y[n, o, p, q] = b[o] + sum x[n, c, p*s - pad + i*d, q*s - pad + j*d] w[o, c, i, j], where the
     input index is inside the image. ``padding`` is ((top, bottom), (left, right))."""
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     O, _, kh, kw = w.shape
     (sh, sw), (dh, dw) = stride, dilation
     (pt, pb), (pl, pr) = padding
@@ -40,7 +42,7 @@ def ref_conv2d(x, w, b, stride, padding, dilation):
 
 def ref_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
     """Each input pixel x[n, c, h, v] adds x * w[c, :, i, j] at output (h*s - pad + i*d, v*s - pad + j*d)."""
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     _, O, kh, kw = w.shape
     (sh, sw), (ph, pw), (oh, ow), (dh, dw) = stride, padding, output_padding, dilation
     Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + oh
@@ -56,38 +58,57 @@ def ref_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
     return y
 
 
+def grouped(ref, x, w, b, groups, *args):
+    """``groups`` independent convolutions side by side, which is what groups means: the input's
+    channels, the weight's dim 0 and the bias split into equal parts, the results stacked."""
+    biases = [None] * groups if b is None else np.split(b, groups)
+    return np.concatenate([ref(xg, wg, bg, *args) for xg, wg, bg in
+                           zip(np.split(x, groups, axis=1), np.split(w, groups), biases)], axis=1)
+
+
 # --- random configurations ---------------------------------------------------------------------
 
 pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))  # noqa: E731 (rectangular)
 
 
 @st.composite
+def channels(draw):
+    """(groups, C_in, C_out): 1 to 3 groups of 1 or 2 channels a side. One input channel per group
+    (groups = C_in) is a depthwise convolution."""
+    groups = draw(st.integers(1, 3))
+    return groups, groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+
+
+@st.composite
 def conv_cases(draw):
-    """A conv2d call small enough for the loop reference: shapes, stride, padding, dilation."""
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    """A conv2d call small enough for the loop reference: shapes, stride, padding, dilation, groups."""
+    n, (groups, c_in, c_out) = draw(st.integers(1, 2)), draw(channels())
     kernel, stride, dilation, padding = draw(pairs(1, 3)), draw(pairs(1, 3)), draw(pairs(1, 2)), draw(pairs(0, 2))
     # the image: at least one window must fit, so size >= d*(k-1) + 1 - 2*pad
     size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 7))
                  for k, d, p in zip(kernel, dilation, padding))
-    return dict(x=(n, c_in) + size, w=(c_out, c_in) + kernel, stride=stride, padding=padding, dilation=dilation)
+    return dict(x=(n, c_in) + size, w=(c_out, c_in // groups) + kernel, stride=stride, padding=padding,
+                dilation=dilation, groups=groups)
 
 
 @st.composite
 def conv_transpose_cases(draw):
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    n, (groups, c_in, c_out) = draw(st.integers(1, 2)), draw(channels())
     kernel, stride, dilation = draw(pairs(1, 3)), draw(pairs(1, 3)), draw(pairs(1, 2))
     output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
     size = draw(pairs(1, 4))
     # padding may not eat the whole output: (size-1)*s + d*(k-1) + 1 + op - 2*pad >= 1
     padding = tuple(draw(st.integers(0, min(2, ((g - 1) * s + d * (k - 1) + op) // 2)))
                     for g, s, d, k, op in zip(size, stride, dilation, kernel, output_padding))
-    return dict(x=(n, c_in) + size, w=(c_in, c_out) + kernel, stride=stride, padding=padding,
-                output_padding=output_padding, dilation=dilation)
+    return dict(x=(n, c_in) + size, w=(c_in, c_out // groups) + kernel, stride=stride, padding=padding,
+                output_padding=output_padding, dilation=dilation, groups=groups)
 
 
 def arrays(case, rng, bias=True):
     x, w = rng.standard_normal(case["x"]), rng.standard_normal(case["w"])
-    b = rng.standard_normal(case["w"][0 if "output_padding" not in case else 1]) if bias else None
+    transposed = "output_padding" in case  # its weight is (C_in, C_out/groups, kH, kW)
+    out_channels = case["w"][1] * case.get("groups", 1) if transposed else case["w"][0]
+    b = rng.standard_normal(out_channels) if bias else None
     params = {k: v for k, v in case.items() if k not in ("x", "w")}
     return x, w, b, params
 
@@ -100,7 +121,7 @@ def test_conv2d_matches_the_loop_reference(case, bias, seed):
     x, w, b, params = arrays(case, np.random.default_rng(seed), bias)
     y = F.conv2d(param(x), param(w), None if b is None else param(b), **params)
     pads = tuple((p, p) for p in params["padding"])
-    expected = ref_conv2d(x, w, b, params["stride"], pads, params["dilation"])
+    expected = grouped(ref_conv2d, x, w, b, params["groups"], params["stride"], pads, params["dilation"])
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
@@ -109,8 +130,8 @@ def test_conv2d_matches_the_loop_reference(case, bias, seed):
 def test_conv_transpose2d_matches_the_loop_reference(case, bias, seed):
     x, w, b, params = arrays(case, np.random.default_rng(seed), bias)
     y = F.conv_transpose2d(param(x), param(w), None if b is None else param(b), **params)
-    expected = ref_conv_transpose2d(x, w, b, params["stride"], params["padding"], params["output_padding"],
-                                    params["dilation"])
+    expected = grouped(ref_conv_transpose2d, x, w, b, params["groups"], params["stride"], params["padding"],
+                       params["output_padding"], params["dilation"])
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
@@ -142,12 +163,18 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(case, seed):
     np.testing.assert_allclose(float((y.numpy() * g).sum()), float((x * back.numpy()).sum()), rtol=1e-10)
 
 
-def test_non_contiguous_inputs():
+@pytest.mark.parametrize("groups", [1, 2])
+def test_non_contiguous_inputs(groups):
     rng = np.random.default_rng(1)
-    x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((3, 4, 2, 3))
-    y = F.conv2d(param(x).permute(0, 1, 3, 2), param(w.transpose(1, 0, 2, 3)))  # strided views
-    np.testing.assert_allclose(y.numpy(), ref_conv2d(x.transpose(0, 1, 3, 2), w.transpose(1, 0, 2, 3), None,
-                                                     (1, 1), ((0, 0), (0, 0)), (1, 1)), rtol=1e-12, atol=1e-12)
+    x, w = param(rng.standard_normal((2, 4, 5, 6))), param(rng.standard_normal((4 // groups, 6, 2, 3)))
+    xs, ws = x.permute(0, 1, 3, 2), w.permute(1, 0, 2, 3)  # strided views
+    y = F.conv2d(xs, ws, groups=groups)
+    expected = grouped(ref_conv2d, xs.numpy(), ws.numpy(), None, groups, (1, 1), ((0, 0), (0, 0)), (1, 1))
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
+    # y.sum()'s backward hands the convolution a broadcast (stride 0) gradient
+    broadcast = mg.grad(y.sum(), [x, w], retain_graph=True)
+    for a, b in zip(broadcast, mg.grad(y, [x, w], grad_outputs=mg.ones_like(y))):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_int_tuple_and_valid_arguments_agree():
@@ -165,21 +192,23 @@ CONV_CONFIGS = [
     dict(x=(1, 2, 5, 6), w=(2, 2, 2, 3), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),  # rectangular
     dict(x=(2, 1, 7, 5), w=(2, 1, 4, 4), stride=2, padding=1, dilation=1),  # stride 2 on odd sizes
     dict(x=(1, 2, 5, 4), w=(2, 2, 2, 3), stride=1, padding="same", dilation=(2, 1)),  # asymmetric 'same'
+    dict(x=(2, 4, 5, 5), w=(6, 2, 3, 3), stride=1, padding=1, dilation=1, groups=2),
+    dict(x=(1, 3, 6, 5), w=(6, 1, 3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=3),  # depthwise
 ]
 TRANSPOSE_CONFIGS = [
     dict(x=(2, 2, 3, 3), w=(2, 3, 4, 4), stride=2, padding=1, output_padding=0, dilation=1),  # DCGAN
     dict(x=(1, 2, 3, 2), w=(2, 2, 3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2)),
     dict(x=(2, 1, 2, 3), w=(1, 2, 2, 2), stride=1, padding=0, output_padding=(1, 0), dilation=(2, 1)),
+    dict(x=(2, 4, 3, 3), w=(4, 1, 4, 4), stride=2, padding=1, output_padding=0, dilation=1, groups=2),
+    dict(x=(1, 3, 3, 2), w=(3, 2, 3, 2), stride=(2, 1), padding=(1, 0), output_padding=(1, 0), dilation=(1, 2),
+         groups=3),  # depthwise
 ]
 
 
 def _fn_and_inputs(config, seed, transpose):
-    rng = np.random.default_rng(seed)
-    x, w = param(rng.standard_normal(config["x"])), param(rng.standard_normal(config["w"]))
-    b = param(rng.standard_normal(config["w"][1 if transpose else 0]))
-    params = {k: v for k, v in config.items() if k not in ("x", "w")}
+    x, w, b, params = arrays(config, np.random.default_rng(seed))
     fn = F.conv_transpose2d if transpose else F.conv2d
-    return (lambda x, w, b: fn(x, w, b, **params)), (x, w, b)
+    return (lambda x, w, b: fn(x, w, b, **params)), (param(x), param(w), param(b))
 
 
 @pytest.mark.parametrize("transpose, config",
@@ -222,14 +251,15 @@ def test_second_derivative_with_respect_to_the_weight():
     assert gw.shape == w.shape and np.abs(gw.numpy()).max() > 0
 
 
-def test_weight_gradient_op_is_differentiable_in_both_inputs():
+@pytest.mark.parametrize("groups", [1, 2])
+def test_weight_gradient_op_is_differentiable_in_both_inputs(groups):
     """d(dL/dw)/dx and d(dL/dw)/d(grad_output): the two halves of the weight-gradient op's backward."""
     rng = np.random.default_rng(4)
-    x, w = param(rng.standard_normal((1, 2, 5, 4))), param(rng.standard_normal((2, 2, 3, 2)))
-    v = param(rng.standard_normal(F.conv2d(x, w, stride=2).shape))
+    x, w = param(rng.standard_normal((1, 2, 5, 4))), param(rng.standard_normal((2, 2 // groups, 3, 2)))
+    v = param(rng.standard_normal(F.conv2d(x, w, stride=2, groups=groups).shape))
 
     def weight_gradient(x, v):
-        return mg.grad(F.conv2d(x, w, stride=2), w, grad_outputs=v, create_graph=True)[0]
+        return mg.grad(F.conv2d(x, w, stride=2, groups=groups), w, grad_outputs=v, create_graph=True)[0]
 
     assert mg.gradcheck(weight_gradient, (x, v), name="conv2d weight gradient")
 
@@ -275,6 +305,24 @@ def test_float32_stays_float32(fn, w_shape):
     (lambda: F.conv2d(mg.zeros(1, 3, 5, 5), mg.zeros(2, 3, 3, 3), stride=(1, 2, 3)), "pair of ints"),
     (lambda: F.conv_transpose2d(mg.zeros(1, 3, 5, 5), mg.zeros(3, 2, 3, 3), stride=2, output_padding=2),
      "output_padding"),
+    (lambda: F.conv2d(mg.zeros(1, 3, 5, 5), mg.zeros(4, 1, 3, 3), groups=2),
+     "conv2d: C_in = 3 does not split into groups=2"),
+    (lambda: F.conv2d(mg.zeros(1, 4, 5, 5), mg.zeros(3, 2, 3, 3), groups=2),
+     "conv2d: C_out = 3 does not split into groups=2"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 3, 5, 5), mg.zeros(3, 2, 3, 3), groups=2),
+     "conv_transpose2d: C_in = 3 does not split into groups=2"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 4, 5, 5), mg.zeros(3, 2, 3, 3), groups=2),
+     r"4 channels, but weight of shape \(3, 2, 3, 3\) \(C_in, C_out/groups, kH, kW\) with groups=2 expects 3"),
+    (lambda: F.conv2d(mg.zeros(1, 4, 5, 5), mg.zeros(4, 1, 3, 3), groups=2), "4 channels, .* groups=2 expects 2"),
+    (lambda: F.conv_transpose2d(mg.zeros(1, 4, 5, 5), mg.zeros(4, 2, 3, 3), mg.zeros(2), groups=2),
+     r"bias of shape \(4,\)"),
+    (lambda: F.conv2d(mg.zeros(1, 4, 5, 5), mg.zeros(4, 4, 3, 3), groups=0), "groups must be an int >= 1, got 0"),
+    (lambda: nn.Conv2d(4, 6, 3, groups=4), "Conv2d: out_channels = 6 does not split into groups=4"),
+    (lambda: nn.ConvTranspose2d(3, 4, 3, groups=2), "ConvTranspose2d: in_channels = 3 does not split into groups=2"),
+    (lambda: nn.Conv2d(2, 2, 3, padding="full"), "Conv2d: padding must be .* 'same' or 'valid'"),
+    (lambda: nn.Conv2d(2, 2, 3, stride=2, padding="same"), "Conv2d: padding='same' .* needs stride 1"),
+    (lambda: nn.Conv2d(2, 2, (3, 3, 3)), "Conv2d: kernel_size must be an int or a pair of ints"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, stride=0), "ConvTranspose2d: stride must be >= 1"),
 ])
 def test_bad_arguments_give_clear_errors(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -288,7 +336,7 @@ def test_mixed_dtypes_are_refused():
 
 # --- PyTorch as an oracle ----------------------------------------------------------------------
 
-def _torch_case(rng, transpose):
+def _torch_case(rng, transpose, groups):
     """A random configuration (as keyword arguments) that both libraries accept."""
     kernel, stride, dilation = [tuple(int(v) for v in rng.integers(1, hi, 2)) for hi in (4, 4, 3)]
     if transpose:
@@ -302,10 +350,10 @@ def _torch_case(rng, transpose):
         size = tuple(int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), 8))
                      for k, d, p in zip(kernel, dilation, padding))
         params = dict(stride=stride, padding=padding, dilation=dilation)
-    c_in, c_out = (int(v) for v in rng.integers(1, 4, 2))
+    c_in, c_out = (groups * int(v) for v in rng.integers(1, 3, 2))  # 1 or 2 a group; 1 input channel: depthwise
     x_shape = (int(rng.integers(1, 3)), c_in) + size
-    w_shape = ((c_in, c_out) if transpose else (c_out, c_in)) + kernel
-    return x_shape, w_shape, c_out, params
+    w_shape = ((c_in, c_out // groups) if transpose else (c_out, c_in // groups)) + kernel
+    return x_shape, w_shape, c_out, dict(params, groups=groups)
 
 
 @pytest.mark.parametrize("transpose", [False, True], ids=["conv2d", "conv_transpose2d"])
@@ -313,7 +361,7 @@ def _torch_case(rng, transpose):
 def test_matches_torch_values_gradients_and_second_derivatives(transpose, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
-    x_shape, w_shape, c_out, params = _torch_case(rng, transpose)
+    x_shape, w_shape, c_out, params = _torch_case(rng, transpose, groups=1 + seed % 3)
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(c_out)
     ours_fn = F.conv_transpose2d if transpose else F.conv2d
     torch_fn = torch.nn.functional.conv_transpose2d if transpose else torch.nn.functional.conv2d
@@ -372,3 +420,78 @@ def test_same_padding_matches_torch(kernel, dilation):
     ours = F.conv2d(param(x), param(w), padding="same", dilation=dilation)
     np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
 
+
+def test_grouped_gradient_penalty_matches_torch():
+    """WGAN-GP's use of groups: the parameter gradients of a penalty on the input gradient (second
+    derivatives), through a depthwise conv (two filters per channel) and a grouped transpose."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 2, 6, 5))
+    weights = [rng.standard_normal((4, 1, 3, 3)) * 0.5, rng.standard_normal(4) * 0.1,  # conv2d, groups 2
+               rng.standard_normal((4, 1, 2, 2)) * 0.5, rng.standard_normal(2) * 0.1]  # conv_transpose2d, groups 2
+
+    def run(functional, tanh, tensor, grad):
+        xt, *ps = (tensor(a) for a in [x, *weights])
+        h = tanh(functional.conv2d(xt, ps[0], ps[1], stride=2, padding=1, groups=2))
+        critic = tanh(functional.conv_transpose2d(h, ps[2], ps[3], stride=2, groups=2)).sum()
+        (gx,) = grad(critic, [xt], create_graph=True)  # each sample's own gradient: the samples do not mix
+        penalty = (((gx * gx).sum(dim=(1, 2, 3)) ** 0.5 - 1) ** 2).mean()
+        return [t.detach().numpy() for t in [penalty, *grad(penalty, ps)]]
+
+    theirs = run(torch.nn.functional, torch.tanh, lambda a: torch.tensor(a, requires_grad=True),
+                 lambda o, i, create_graph=False: torch.autograd.grad(o, i, create_graph=create_graph))
+    ours = run(F, mg.tanh, param, lambda o, i, create_graph=False: mg.grad(o, i, create_graph=create_graph))
+    for name, o, t in zip(["penalty", "d/dw1", "d/db1", "d/dw2", "d/db2"], ours, theirs):
+        np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+# --- the layers -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
+    lambda nn: nn.Conv2d(3, 6, 3, padding="same", padding_mode="reflect", groups=3),  # depthwise
+    lambda nn: nn.Conv2d(4, 4, (2, 4), padding="same", dilation=(2, 1), padding_mode="circular", groups=4),
+    lambda nn: nn.Conv2d(2, 3, (2, 3), padding="same", padding_mode="replicate"),  # odd extra row/column last
+    lambda nn: nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1, groups=2),
+    lambda nn: nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1, output_padding=1, groups=3, bias=False),
+], ids=["grouped", "depthwise_reflect_same", "circular_same_even", "replicate_same", "transpose_grouped",
+        "transpose_depthwise"])
+def test_layers_match_torch(make):
+    """Weight shapes, values and gradients, with the padding modes that pad through F.pad first."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(nn).double(), make(torch.nn).double()
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    with torch.no_grad():
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            q.copy_(torch.tensor(p.numpy()))
+    x = np.random.default_rng(0).standard_normal((2, ours.in_channels, 7, 6))
+    results = []
+    for layer, tensor in [(ours, param), (theirs, lambda a: torch.tensor(a, requires_grad=True))]:
+        xt = tensor(x)
+        y = layer(xt)
+        (y * y).sum().backward()
+        results.append([t.detach().numpy() for t in [y, xt.grad, *(p.grad for p in layer.parameters())]])
+    for o, t in zip(*results):
+        np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("make, shape", [(lambda: nn.Conv2d(16, 32, 5, groups=4), (32, 4, 5, 5)),
+                                         (lambda: nn.ConvTranspose2d(16, 32, 5, groups=4), (16, 8, 5, 5))])
+def test_grouped_init_has_torchs_statistics(make, shape):
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, fan_in = weight dim 1 x kH x kW: the
+    inputs of one group, as torch's weight shape gives it."""
+    mg.manual_seed(0)
+    layer = make()
+    assert layer.weight.shape == shape and layer.bias.shape == (32,)
+    bound = 1 / np.sqrt(shape[1] * 25)
+    w = layer.weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    np.testing.assert_allclose(w.std(), bound / np.sqrt(3), rtol=0.05)  # the std of U(-a, a) is a / sqrt(3)
+    assert np.abs(layer.bias.numpy()).max() <= bound
+
+
+def test_repr_shows_groups_when_not_one():
+    assert repr(nn.Conv2d(4, 6, 3, groups=2)) == "Conv2d(4, 6, kernel_size=(3, 3), stride=(1, 1), groups=2)"
+    assert repr(nn.ConvTranspose2d(4, 6, 4, 2, 1, groups=2, bias=False)) == (
+        "ConvTranspose2d(4, 6, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), groups=2, bias=False)")
+    assert "groups" not in repr(nn.Conv2d(4, 6, 3))

@@ -6,8 +6,20 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan.data import (MNIST_DIR, MNIST_SHA256, ChecksumError, DataLoader, IDXError, MissingDataError,
-                          grid25, grid25_modes, mnist, read_idx, ring8, ring8_modes)
+from minigan.data import (
+    MNIST_DIR,
+    MNIST_SHA256,
+    ChecksumError,
+    DataLoader,
+    IDXError,
+    MissingDataError,
+    grid25,
+    grid25_modes,
+    mnist,
+    read_idx,
+    ring8,
+    ring8_modes,
+)
 
 TEST_CLASS_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -95,7 +107,7 @@ def test_corrupted_content_fails_its_checksum_naming_the_file(tmp_path):
     content[16 + 28 * 14 + 14] ^= 0xFF  # one pixel of the first image; header and size unchanged
     target.write_bytes(gzip.compress(bytes(content), compresslevel=1))
 
-    with pytest.raises(ChecksumError, match="t10k-images-idx3-ubyte.gz") as error:
+    with pytest.raises(ChecksumError, match=r"t10k-images-idx3-ubyte\.gz") as error:
         mnist("test", data_dir=tmp_path, checksums=MNIST_SHA256)
     assert error.value.expected == MNIST_SHA256["t10k-images-idx3-ubyte"]
     assert error.value.actual != error.value.expected and str(error.value.actual) in str(error.value)

@@ -35,7 +35,8 @@ class RealDigits(nn.Module):
         self.images, self.labels = evaluation.real_images("test", 10_000)
 
     def forward(self, z, labels):
-        pick = [np.flatnonzero(self.labels == y)[int(abs(v) * 100) % 800] for y, v in zip(labels.numpy(), z.numpy()[:, 0])]
+        pick = [np.flatnonzero(self.labels == y)[int(abs(v) * 100) % 800]
+                for y, v in zip(labels.numpy(), z.numpy()[:, 0])]
         return tensor(self.images[pick])
 
 
@@ -47,7 +48,8 @@ def test_a_conditional_gan_is_judged_on_the_digits_it_was_asked_for():
     assert evaluation.requested_labels(build("dcgan"), 3) is None
     result = evaluation.evaluate(gan, 1000, "mnist")
     assert result["label_accuracy"] > 0.98 and result["class_kl"] < 0.01 and result["mnist_score"] > 9.5
-    assert evaluation.metric_keys(gan)[-1] == "label_accuracy" and "label_accuracy" not in evaluation.metric_keys(build("dcgan"))
+    assert evaluation.metric_keys(gan)[-1] == "label_accuracy"
+    assert "label_accuracy" not in evaluation.metric_keys(build("dcgan"))
 
     coded = GAN("real-digits-by-code", RealDigits(), None, 4, (1, 28, 28), "mnist", codes=10)  # InfoGAN-like
     result = evaluation.evaluate(coded, 1000, "mnist")
@@ -57,8 +59,8 @@ def test_a_conditional_gan_is_judged_on_the_digits_it_was_asked_for():
 
 def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
     out = tmp_path / "m.json"
-    result = subprocess.run([sys.executable, "-m", "minigan", "eval", "--real", "test", "--n", "1000", "--json", str(out)],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "minigan", "eval", "--real", "test", "--n", "1000",
+                             "--json", str(out)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     metrics = json.loads(out.read_text())
     assert set(evaluation.IMAGE_KEYS) <= set(metrics) and "mnist_score" in result.stdout
@@ -66,8 +68,9 @@ def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
 
     Trainer(TrainConfig(model="toy", data="grid25", loss="ns", out=str(tmp_path / "run"), steps=2, batch_size=32,
                         progress=False)).train()
-    result = subprocess.run([sys.executable, "-m", "minigan", "eval", "--checkpoint", str(tmp_path / "run" / "last.npz"),
-                             "--n", "500", "--json", str(out)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "minigan", "eval",
+                             "--checkpoint", str(tmp_path / "run" / "last.npz"), "--n", "500", "--json", str(out)],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert set(evaluation.POINT_KEYS) <= set(json.loads(out.read_text()))
 

@@ -401,12 +401,13 @@ def test_cross_entropy_gradients(shape, reduction, weighted, ignore, smoothing, 
     if probabilities:
         target = leaf(rng.uniform(0, 1, shape))
         inputs += (target,)
-        fn = lambda x, *rest: F.cross_entropy(x, rest[-1], rest[0] if weighted else None, reduction=reduction,
-                                             label_smoothing=smoothing)  # noqa: E731
+        def fn(x, *rest):
+            return F.cross_entropy(x, rest[-1], rest[0] if weighted else None, reduction=reduction,
+                                   label_smoothing=smoothing)
     else:
         target = class_targets(rng, shape, ignore)
-        fn = lambda x, w=None: F.cross_entropy(x, target, w, reduction=reduction,
-                                               label_smoothing=smoothing)  # noqa: E731
+        def fn(x, w=None):
+            return F.cross_entropy(x, target, w, reduction=reduction, label_smoothing=smoothing)
     check_gradients(fn, *inputs)
 
 

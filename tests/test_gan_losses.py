@@ -9,7 +9,10 @@ from minigan import gan
 
 RNG = np.random.default_rng(0)
 REAL, FAKE = RNG.standard_normal(6) * 2, RNG.standard_normal(6) * 2
-sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+
+
+def sig(z):
+    return 1 / (1 + np.exp(-z))
 
 
 def t(a, requires_grad=False):
@@ -17,8 +20,10 @@ def t(a, requires_grad=False):
 
 
 HAND = {
-    "minimax_value": (lambda: gan.minimax_value(t(REAL), t(FAKE)), np.mean(np.log(sig(REAL))) + np.mean(np.log(1 - sig(FAKE)))),
-    "discriminator_loss": (lambda: gan.discriminator_loss(t(REAL), t(FAKE)), -np.mean(np.log(sig(REAL))) - np.mean(np.log(1 - sig(FAKE)))),
+    "minimax_value": (lambda: gan.minimax_value(t(REAL), t(FAKE)),
+                      np.mean(np.log(sig(REAL))) + np.mean(np.log(1 - sig(FAKE)))),
+    "discriminator_loss": (lambda: gan.discriminator_loss(t(REAL), t(FAKE)),
+                           -np.mean(np.log(sig(REAL))) - np.mean(np.log(1 - sig(FAKE)))),
     "generator_loss_saturating": (lambda: gan.generator_loss_saturating(t(FAKE)), np.mean(np.log(1 - sig(FAKE)))),
     "generator_loss_nonsaturating": (lambda: gan.generator_loss_nonsaturating(t(FAKE)), -np.mean(np.log(sig(FAKE)))),
     "wasserstein_critic_loss": (lambda: gan.wasserstein_critic_loss(t(REAL), t(FAKE)), FAKE.mean() - REAL.mean()),
@@ -38,8 +43,10 @@ def test_losses_match_a_hand_computation(name):
 def test_info_loss_is_the_cross_entropy_of_q_at_the_codes():
     logits, codes = RNG.standard_normal((6, 10)), np.array([0, 3, 3, 9, 1, 5])
     log_q = logits - np.log(np.exp(logits).sum(1, keepdims=True))
-    assert gan.info_loss(t(logits), mg.tensor(codes), 0.5).item() == pytest.approx(-0.5 * log_q[range(6), codes].mean(), rel=1e-12)
-    assert gan.info_loss(t(np.zeros((4, 10))), mg.tensor([1, 2, 3, 4])).item() == pytest.approx(np.log(10))  # H(c): Q knows nothing
+    assert gan.info_loss(t(logits), mg.tensor(codes), 0.5).item() == pytest.approx(
+        -0.5 * log_q[range(6), codes].mean(), rel=1e-12)
+    # H(c): Q knows nothing
+    assert gan.info_loss(t(np.zeros((4, 10))), mg.tensor([1, 2, 3, 4])).item() == pytest.approx(np.log(10))
     x = t(logits, requires_grad=True)
     (g,) = mg.grad(gan.info_loss(x, mg.tensor(codes), 0.5), x)  # lambda (softmax - onehot) / N
     assert np.allclose(g.numpy(), 0.5 * (np.exp(log_q) - np.eye(10)[codes]) / 6, atol=1e-12)
@@ -52,16 +59,18 @@ def test_losses_match_pytorch():
     bce = F.binary_cross_entropy_with_logits
     assert gan.discriminator_loss(t(REAL), t(FAKE)).item() == pytest.approx(
         (bce(r, torch.ones(6, dtype=torch.float64)) + bce(f, torch.zeros(6, dtype=torch.float64))).item(), rel=1e-12)
-    assert gan.generator_loss_nonsaturating(t(FAKE)).item() == pytest.approx(bce(f, torch.ones(6, dtype=torch.float64)).item(), rel=1e-12)
-    assert gan.generator_loss_saturating(t(FAKE)).item() == pytest.approx(-bce(f, torch.zeros(6, dtype=torch.float64)).item(), rel=1e-12)
+    assert gan.generator_loss_nonsaturating(t(FAKE)).item() == pytest.approx(
+        bce(f, torch.ones(6, dtype=torch.float64)).item(), rel=1e-12)
+    assert gan.generator_loss_saturating(t(FAKE)).item() == pytest.approx(
+        -bce(f, torch.zeros(6, dtype=torch.float64)).item(), rel=1e-12)
 
 
 def test_losses_are_finite_at_extreme_logits():
     z = mg.tensor([-1e4, 1e4], requires_grad=True)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
-        for loss in (gan.discriminator_loss(z, z), gan.generator_loss_saturating(z), gan.generator_loss_nonsaturating(z),
-                     gan.minimax_value(z, z)):
+        for loss in (gan.discriminator_loss(z, z), gan.generator_loss_saturating(z),
+                     gan.generator_loss_nonsaturating(z), gan.minimax_value(z, z)):
             (g,) = mg.grad(loss, z)
             assert np.isfinite(loss.item()) and np.all(np.isfinite(g.numpy()))
     assert gan.generator_loss_nonsaturating(mg.tensor([-1e4])).item() == pytest.approx(1e4)
@@ -96,10 +105,14 @@ def test_gradient_penalty_gradient_wrt_critic_parameters_matches_finite_differen
 def test_gradient_penalty_value_by_hand_for_a_linear_critic():
     """D(x) = a . x has gradient a everywhere: the penalty is lambda (|a| - 1)^2, R1 is gamma/2 |a|^2."""
     a = np.array([[0.6], [0.8], [1.2]])
-    critic = lambda x: x @ t(a)  # noqa: E731
+
+    def critic(x):
+        return x @ t(a)
+
     real, fake = t(RNG.standard_normal((5, 3))), t(RNG.standard_normal((5, 3)))
     norm = np.linalg.norm(a)
-    assert gan.gradient_penalty(critic, real, fake, lambda_=10.0).item() == pytest.approx(10 * (norm - 1) ** 2, rel=1e-9)
+    assert gan.gradient_penalty(critic, real, fake, lambda_=10.0).item() == pytest.approx(
+        10 * (norm - 1) ** 2, rel=1e-9)
     assert gan.r1_penalty(critic, real, gamma=4.0).item() == pytest.approx(2 * norm**2, rel=1e-12)
     assert gan.r2_penalty(critic, fake, gamma=4.0).item() == pytest.approx(2 * norm**2, rel=1e-12)
 
@@ -139,7 +152,8 @@ def test_article001_objectives_are_the_weighted_standard_pieces():
     mg.manual_seed(0)
     loss_d = gan.article001_discriminator_loss(critic, real, fake, lambda3=2.0, lambda4=3.0)
     mg.manual_seed(0)
-    expected = 2 * gan.discriminator_loss(critic(real), critic(fake)) + 3 * gan.gradient_penalty(critic, real, fake, lambda_=1.0)
+    expected = (2 * gan.discriminator_loss(critic(real), critic(fake))
+                + 3 * gan.gradient_penalty(critic, real, fake, lambda_=1.0))
     assert loss_d.item() == pytest.approx(expected.item(), rel=1e-12)
     loss_g = gan.article001_generator_loss(critic, real, fake, lambda1=0.5)
     assert loss_g.item() == pytest.approx(0.5 * gan.generator_loss_nonsaturating(critic(fake)).item(), rel=1e-12)

@@ -8,9 +8,17 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan.data import grid25, grid25_modes, ring8, ring8_modes
-from minigan.metrics import (class_statistics, code_purity, feature_statistics, frechet_distance,
-                             frechet_distance_from_statistics, mixture_metrics, mnist_score, precision_recall,
-                             sharpen)
+from minigan.metrics import (
+    class_statistics,
+    code_purity,
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_from_statistics,
+    mixture_metrics,
+    mnist_score,
+    precision_recall,
+    sharpen,
+)
 
 
 def rng(seed=0):
@@ -169,9 +177,11 @@ def test_code_purity():
     assert code_purity(codes, np.zeros(100, dtype=int)) == 1.0  # purity alone does not see collapse
     assert code_purity(codes, np.arange(100) // 10) == pytest.approx(0.1)  # every code draws every class
     assert code_purity([0, 0, 0, 1], [2, 2, 5, 7]) == pytest.approx(0.75)
-    with pytest.raises(ValueError, match=r"code_purity: expected codes and classes of the same shape \(N,\), got \(2,\) and \(3,\)"):
+    with pytest.raises(ValueError, match=r"code_purity: expected codes and classes of the same shape \(N,\), "
+                                         r"got \(2,\) and \(3,\)"):
         code_purity([0, 1], [0, 1, 2])
-    with pytest.raises(ValueError, match="code_purity: expected non-negative integer codes, got dtype int64, smallest -1"):
+    with pytest.raises(ValueError,
+                       match="code_purity: expected non-negative integer codes, got dtype int64, smallest -1"):
         code_purity([-1, 0], [0, 1])
 
 

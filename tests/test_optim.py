@@ -211,7 +211,7 @@ def test_constructor_errors():
         optim.SGD([p * 2])
     with pytest.raises(ValueError, match="Invalid lr value: -1"):
         optim.RMSprop([p], lr=-1)
-    with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
+    with pytest.raises(ValueError, match=r"Invalid beta parameter at index 1: 1\.0"):
         optim.Adam([p], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="Nesterov momentum requires a momentum and zero dampening"):
         optim.SGD([p], lr=0.1, nesterov=True)

@@ -65,7 +65,8 @@ def ref_avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad):
 
 # --- random configurations ---------------------------------------------------------------------
 
-pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))  # noqa: E731
+def pairs(lo, hi):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
 
 
 @st.composite
@@ -160,7 +161,10 @@ POOL_CONFIGS = [
 @pytest.mark.parametrize("config", POOL_CONFIGS)
 def test_max_pool2d_gradcheck_and_gradgradcheck(config):
     x = param(distinct(np.random.default_rng(0), (2, 2, 5, 5)))
-    fn = lambda x: F.max_pool2d(x, dilation=(1, 2) if config.get("ceil_mode") else 1, **config)  # noqa: E731
+
+    def fn(x):
+        return F.max_pool2d(x, dilation=(1, 2) if config.get("ceil_mode") else 1, **config)
+
     assert mg.gradcheck(fn, x, name="max_pool2d")
     assert mg.gradgradcheck(lambda x: fn(x) ** 2, x, name="max_pool2d")
 
@@ -169,7 +173,10 @@ def test_max_pool2d_gradcheck_and_gradgradcheck(config):
 @pytest.mark.parametrize("config", POOL_CONFIGS)
 def test_avg_pool2d_gradcheck_and_gradgradcheck(config, count_include_pad):
     x = param(np.random.default_rng(0).standard_normal((2, 2, 5, 5)))
-    fn = lambda x: F.avg_pool2d(x, count_include_pad=count_include_pad, **config)  # noqa: E731
+
+    def fn(x):
+        return F.avg_pool2d(x, count_include_pad=count_include_pad, **config)
+
     assert mg.gradcheck(fn, x, name="avg_pool2d")
     assert mg.gradgradcheck(lambda x: fn(x) ** 2, x, name="avg_pool2d")
 

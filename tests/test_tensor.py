@@ -77,6 +77,15 @@ def test_comparisons_give_bool_tensors_outside_the_graph():
     assert {x: 1}[x] == 1  # tensors stay hashable by identity
 
 
+def test_a_scalar_of_a_higher_kind_promotes_as_in_pytorch():
+    """bool < integer < float: a bool tensor + 1 counts (int64) instead of staying bool."""
+    flags = mg.tensor([True, False])
+    assert (flags + 1).dtype == np.int64 and (flags + 1).tolist() == [2, 1]
+    assert (flags == 2).tolist() == [False, False]
+    assert (flags * 0.5).dtype == np.float32 and (mg.arange(2, dtype=mg.int32) + 1).dtype == np.int32
+    assert (mg.ones(2, dtype=mg.float16) * np.float64(0.5)).dtype == np.float16
+
+
 def test_numpy_array_on_the_left_defers_to_the_tensor():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = np.array([2.0, 3.0], dtype=np.float32) * x
@@ -126,7 +135,8 @@ def test_import_pulls_in_neither_matplotlib_nor_cupy():
     import sys
 
     code = "import sys, minigan; print(any(m.split('.')[0] in ('matplotlib', 'cupy') for m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_numpy_reads_a_tensor_in_one_step():

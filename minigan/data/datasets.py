@@ -3,6 +3,8 @@
 The four gzip IDX files of the MNIST database (Yann LeCun, Corinna Cortes, Christopher J. C.
 Burges; CC BY-SA 3.0) ship in ``minigan/data/mnist_idx/``, so nothing is downloaded at run time.
 """
+from __future__ import annotations
+
 import os
 from pathlib import Path
 
@@ -33,7 +35,9 @@ class MissingDataError(FileNotFoundError):
     """A data file that is in neither its gzip-compressed nor its uncompressed form."""
 
 
-def mnist(split="train", scale="tanh", pad_to=None, data_dir=None, checksums=None):
+def mnist(split: str = "train", scale: str = "tanh", pad_to: int | None = None,
+          data_dir: str | os.PathLike[str] | None = None,
+          checksums: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(images, labels)`` of MNIST's training (60,000) or test (10,000) split, as NumPy arrays.
 
     images: float32 of shape (N, 1, 28, 28), ink bright on a dark background, scaled to
@@ -83,7 +87,7 @@ def mnist(split="train", scale="tanh", pad_to=None, data_dir=None, checksums=Non
     return images, raw_labels.astype(np.int64)
 
 
-def _find(folder, name):
+def _find(folder: Path, name: str) -> Path:
     """The path of ``name``, gzip-compressed or not, in ``folder``."""
     if not folder.is_dir():
         raise MissingDataError(f"mnist: data_dir {os.fspath(folder)} is not a folder")
@@ -93,7 +97,7 @@ def _find(folder, name):
     raise MissingDataError(f"mnist: neither {name}.gz nor {name} is in {os.fspath(folder)}")
 
 
-def _pad(raw_images, pad_to):
+def _pad(raw_images: np.ndarray, pad_to: int) -> np.ndarray:
     """Zero-pad uint8 images to pad_to x pad_to, centred; 0 is the background in either scale."""
     _, rows, cols = raw_images.shape
     if not isinstance(pad_to, (int, np.integer)) or pad_to < max(rows, cols):

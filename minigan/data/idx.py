@@ -11,6 +11,8 @@ So MNIST's image files start with the magic number 0x00000803 (uint8, 3 dimensio
 columns) and its label files with 0x00000801 (uint8, 1 dimension: count). Files are usually
 gzip-compressed; a name ending in ``.gz`` is decompressed on reading.
 """
+from __future__ import annotations
+
 import gzip
 import hashlib
 import math
@@ -25,7 +27,7 @@ UINT8 = 0x08
 class IDXError(ValueError):
     """An IDX file whose content is wrong: not gzip, a bad header, the wrong size or checksum."""
 
-    def __init__(self, path, problem):
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = os.fspath(path)
         super().__init__(f"{self.path}: {problem}")
 
@@ -33,7 +35,7 @@ class IDXError(ValueError):
 class ChecksumError(IDXError):
     """The SHA-256 of a file's decompressed content is not the one it should have."""
 
-    def __init__(self, path, expected, actual):
+    def __init__(self, path: str | os.PathLike[str], expected: str, actual: str) -> None:
         self.expected, self.actual = expected, actual
         super().__init__(path, f"SHA-256 of the decompressed content is {actual}, expected {expected}: "
                                "the file is corrupted or is not the file its name says")
@@ -41,10 +43,10 @@ class ChecksumError(IDXError):
 
 # realpath -> (size and mtime when read, decoded array, SHA-256 of the decompressed bytes).
 # Keyed by path with a stat signature so that a file rewritten on disk is read again.
-_cache = {}
+_cache: dict[str, tuple[tuple[int, int], np.ndarray, str]] = {}
 
 
-def read_idx(path, ndim=None, sha256=None):
+def read_idx(path: str | os.PathLike[str], ndim: int | None = None, sha256: str | None = None) -> np.ndarray:
     """The uint8 array stored in the IDX file at ``path`` (gzip-compressed if it ends in ``.gz``).
 
     ndim: the number of dimensions the file must have (3 for images, 1 for labels), or None.
@@ -71,7 +73,7 @@ def read_idx(path, ndim=None, sha256=None):
     return array
 
 
-def _read_bytes(path):
+def _read_bytes(path: str | os.PathLike[str]) -> bytes:
     if not os.fspath(path).endswith(".gz"):
         with open(path, "rb") as f:
             return f.read()
@@ -84,7 +86,7 @@ def _read_bytes(path):
                              "truncated or corrupted") from error
 
 
-def _decode(path, content):
+def _decode(path: str | os.PathLike[str], content: bytes) -> np.ndarray:
     """Check the header against the content's length, then view the data: no copy, no loop."""
     if len(content) < 4:
         raise IDXError(path, f"{len(content)} bytes, too short for an IDX magic number (4 bytes)")

@@ -3,12 +3,14 @@
 A generator that has collapsed puts all its samples near one or a few of the mode centres; with
 the centres known, counting the modes that receive samples measures it (hence ``*_modes()``).
 """
+from __future__ import annotations
+
 import numpy as np
 
 from ..random import generator
 
 
-def ring8_modes(radius=1.0):
+def ring8_modes(radius: float = 1.0) -> np.ndarray:
     """The 8 centres of `ring8`, float32 (8, 2): radius * (cos, sin) of the angles 2*pi*k/8.
 
     Why not ``np.linspace(0, 2 * np.pi, 8)``, as several public demos write? linspace includes
@@ -20,14 +22,14 @@ def ring8_modes(radius=1.0):
     return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
 
 
-def grid25_modes():
+def grid25_modes() -> np.ndarray:
     """The 25 centres of `grid25`, float32 (25, 2): every point of {-4, -2, 0, 2, 4}^2."""
     values = np.arange(-4, 5, 2)
     xs, ys = np.meshgrid(values, values, indexing="ij")
     return np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
 
 
-def ring8(n, std=0.01, radius=1.0, rng=None):
+def ring8(n: int, std: float = 0.01, radius: float = 1.0, rng: np.random.Generator | None = None) -> np.ndarray:
     """n samples, float32 (n, 2), from 8 Gaussians evenly spaced on a circle (see `ring8_modes`).
 
     Each sample picks a mode uniformly, then adds isotropic noise of standard deviation ``std``.
@@ -36,7 +38,7 @@ def ring8(n, std=0.01, radius=1.0, rng=None):
     return _mixture(ring8_modes(radius), n, std, rng, "ring8")
 
 
-def grid25(n, std=0.05, rng=None):
+def grid25(n: int, std: float = 0.05, rng: np.random.Generator | None = None) -> np.ndarray:
     """n samples, float32 (n, 2), from 25 Gaussians on a 5 x 5 grid (see `grid25_modes`).
 
     Each sample picks a mode uniformly, then adds isotropic noise of standard deviation ``std``.
@@ -45,7 +47,7 @@ def grid25(n, std=0.05, rng=None):
     return _mixture(grid25_modes(), n, std, rng, "grid25")
 
 
-def _mixture(modes, n, std, rng, name):
+def _mixture(modes: np.ndarray, n: int, std: float, rng: np.random.Generator | None, name: str) -> np.ndarray:
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"{name}: n={n!r}, expected a non-negative integer")
     if std < 0:

@@ -1,8 +1,22 @@
 """minigan.gan: the adversarial losses and penalties of the articles (models and training follow)."""
-from .losses import (article001_discriminator_loss, article001_generator_loss, clip_weights_, discriminator_loss, generator_loss_nonsaturating,
-                     generator_loss_saturating, gradient_penalty, hinge_discriminator_loss, hinge_generator_loss,
-                     info_loss, interpolate, minimax_value, r1_penalty, r2_penalty, wasserstein_critic_loss,
-                     wasserstein_generator_loss)
+from .losses import (
+    article001_discriminator_loss,
+    article001_generator_loss,
+    clip_weights_,
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    generator_loss_saturating,
+    gradient_penalty,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    info_loss,
+    interpolate,
+    minimax_value,
+    r1_penalty,
+    r2_penalty,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
 
 __all__ = [
     "minimax_value", "discriminator_loss", "generator_loss_saturating", "generator_loss_nonsaturating",

@@ -11,13 +11,20 @@ Wasserstein, hinge and penalty terms take the critic's raw scores instead (no si
 Articles: 000 AT-GAN, 001 gradient-penalised training, 002 GAN overview, 003 "GAC" generation,
 004 GANs and VAEs (files in the project's seed folder, in Chinese).
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
 from .. import ops
 from ..autograd import grad
-from ..nn import functional as F
 from ..creation import rand
+from ..nn import functional as F
+from ..tensor import Tensor
+
+Critic = Callable[[Tensor], Tensor]  # a discriminator or critic: samples in, one score (logit) per sample out
 
 
-def minimax_value(real_logits, fake_logits):
+def minimax_value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     r"""The value of the two-player game (极小极大博弈), articles 000, 002 and 004:
 
     $V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)] + \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]$
@@ -27,10 +34,10 @@ def minimax_value(real_logits, fake_logits):
     term only; that is neither $V$ nor $-V$. The consistent pair is $L_D = -V$ and $L_G = V$ (in $G$
     only the second term depends on $G$): see `discriminator_loss` and `generator_loss_saturating`.
     """
-    return ops.log_sigmoid(real_logits).mean() + ops.log_sigmoid(-fake_logits).mean()
+    return ops.logsigmoid(real_logits).mean() + ops.logsigmoid(-fake_logits).mean()
 
 
-def discriminator_loss(real_logits, fake_logits):
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     r"""Binary cross-entropy (二元交叉熵) of the discriminator, $L_D = -V(D, G)$:
 
     $L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]
@@ -45,17 +52,17 @@ def discriminator_loss(real_logits, fake_logits):
     return ops.softplus(-real_logits).mean() + ops.softplus(fake_logits).mean()
 
 
-def generator_loss_saturating(fake_logits):
+def generator_loss_saturating(fake_logits: Tensor) -> Tensor:
     r"""The generator's loss as the minimax game has it (article 002): $L_G = \mathbb{E}_z[\log(1 - D(G(z)))]$.
 
     It *saturates*: when $D$ confidently rejects fakes early in training ($D(G(z)) \to 0$), its
     gradient $\partial L_G / \partial \ell = -\sigma(\ell)$ vanishes and G stops learning. Hence the
     non-saturating loss below, which Goodfellow et al. (2014) recommend in practice.
     """
-    return ops.log_sigmoid(-fake_logits).mean()
+    return ops.logsigmoid(-fake_logits).mean()
 
 
-def generator_loss_nonsaturating(fake_logits):
+def generator_loss_nonsaturating(fake_logits: Tensor) -> Tensor:
     r"""The non-saturating generator loss (article 003, 3.3.5): $L_G = -\mathbb{E}_z[\log D(G(z))]$.
 
     Same fixed point as the saturating loss, but a strong gradient $\sigma(\ell) - 1$ exactly where
@@ -68,7 +75,7 @@ def generator_loss_nonsaturating(fake_logits):
     return ops.softplus(-fake_logits).mean()
 
 
-def wasserstein_critic_loss(real_scores, fake_scores):
+def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     r"""WGAN critic (评论家) loss: $L_D = \mathbb{E}_z[D(G(z))] - \mathbb{E}_x[D(x)]$ (Arjovsky et al., 2017).
 
     Minimising it maximises the gap between the critic's scores of real and generated samples, an
@@ -78,18 +85,18 @@ def wasserstein_critic_loss(real_scores, fake_scores):
     return fake_scores.mean() - real_scores.mean()
 
 
-def wasserstein_generator_loss(fake_scores):
+def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
     r"""WGAN generator loss: $L_G = -\mathbb{E}_z[D(G(z))]$."""
     return -fake_scores.mean()
 
 
-def clip_weights_(parameters, clip_value=0.01):
+def clip_weights_(parameters: Iterable[Tensor], clip_value: float = 0.01) -> None:
     r"""WGAN's weight clipping: $w \leftarrow \mathrm{clip}(w, -c, c)$ after each critic step, in place."""
     for p in parameters:
         p.data[...] = p.xp.clip(p.data, -clip_value, clip_value)
 
 
-def _input_gradient_sq_norms(critic, x):
+def _input_gradient_sq_norms(critic: Critic, x: Tensor) -> Tensor:
     r"""$\|\nabla_x D(x)\|_2^2$ per output of D, with a graph, so that a penalty on it can be trained.
     One output per sample; with PacGAN's packs, one per pack, whose input is all of its samples."""
     scores = critic(x)
@@ -97,7 +104,7 @@ def _input_gradient_sq_norms(critic, x):
     return (g * g).reshape(scores.shape[0], -1).sum(1)
 
 
-def interpolate(real, fake, eps=None):
+def interpolate(real: Tensor, fake: Tensor, eps: Tensor | None = None) -> Tensor:
     r"""Random points on the lines between real and generated samples: $\hat x = \epsilon x + (1 - \epsilon) G(z)$,
     with one $\epsilon \sim U[0, 1]$ per sample."""
     if eps is None:
@@ -107,7 +114,8 @@ def interpolate(real, fake, eps=None):
     return x_hat if x_hat.requires_grad else x_hat.requires_grad_()
 
 
-def gradient_penalty(critic, real, fake, lambda_=10.0, eps=None):
+def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float = 10.0,
+                     eps: Tensor | None = None) -> Tensor:
     r"""The gradient penalty of WGAN-GP (梯度惩罚; Gulrajani et al., 2017), article 001:
 
     $L_{grad} = \lambda\, \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big]$,
@@ -129,20 +137,22 @@ def gradient_penalty(critic, real, fake, lambda_=10.0, eps=None):
     return lambda_ * ((norms - 1) ** 2).mean()
 
 
-def r1_penalty(critic, real, gamma=10.0):
-    r"""R1 zero-centred penalty on real data (Mescheder et al., 2018): $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$.
+def r1_penalty(critic: Critic, real: Tensor, gamma: float = 10.0) -> Tensor:
+    r"""R1 zero-centred penalty on real data (Mescheder et al., 2018):
+    $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$.
 
     With PacGAN's packs of m samples, x is a pack: its squared norm sums its m samples', so the
     same ``gamma`` weighs about m times as much as without packs."""
     return gamma / 2 * _input_gradient_sq_norms(critic, real.detach().requires_grad_()).mean()
 
 
-def r2_penalty(critic, fake, gamma=10.0):
-    r"""R2 zero-centred penalty on generated data: $\frac{\gamma}{2}\mathbb{E}_z\|\nabla_{\tilde x} D(\tilde x)\|_2^2$, $\tilde x = G(z)$."""
+def r2_penalty(critic: Critic, fake: Tensor, gamma: float = 10.0) -> Tensor:
+    r"""R2 zero-centred penalty on generated data:
+    $\frac{\gamma}{2}\mathbb{E}_z\|\nabla_{\tilde x} D(\tilde x)\|_2^2$, $\tilde x = G(z)$."""
     return r1_penalty(critic, fake, gamma)
 
 
-def hinge_discriminator_loss(real_scores, fake_scores):
+def hinge_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     r"""Hinge loss (铰链损失; Lim & Ye 2017, Miyato et al. 2018):
     $L_D = \mathbb{E}_x[\max(0, 1 - D(x))] + \mathbb{E}_z[\max(0, 1 + D(G(z)))]$."""
     return ops.relu(1 - real_scores).mean() + ops.relu(1 + fake_scores).mean()
@@ -152,7 +162,8 @@ def hinge_discriminator_loss(real_scores, fake_scores):
 hinge_generator_loss = wasserstein_generator_loss
 
 
-def article001_generator_loss(critic, real, fake, lambda1=1.0, lambda2=0.0):
+def article001_generator_loss(critic: Critic, real: Tensor, fake: Tensor, lambda1: float = 1.0,
+                               lambda2: float = 0.0) -> Tensor:
     r"""Article 001's generator objective $L_G = \lambda_1 L_{cGAN} + \lambda_2 L_{grad}$, with the standard
     pieces it means: $L_{cGAN}$ = `generator_loss_nonsaturating`, $L_{grad}$ = `gradient_penalty` with
     $\lambda = 1$ (the $\lambda$s alone weigh it). ``fake`` carries G's graph, so with $\lambda_2 \neq 0$
@@ -161,14 +172,16 @@ def article001_generator_loss(critic, real, fake, lambda1=1.0, lambda2=0.0):
     return loss + lambda2 * gradient_penalty(critic, real, fake, lambda_=1.0) if lambda2 else loss
 
 
-def article001_discriminator_loss(critic, real, fake, lambda3=1.0, lambda4=10.0):
+def article001_discriminator_loss(critic: Critic, real: Tensor, fake: Tensor, lambda3: float = 1.0,
+                                  lambda4: float = 10.0) -> Tensor:
     r"""Article 001's discriminator objective $L_D = \lambda_3 L_{cGAN} + \lambda_4 L_{grad}$:
     $L_{cGAN}$ = `discriminator_loss`, $L_{grad}$ = `gradient_penalty` with $\lambda = 1$."""
     fake = fake.detach()
-    return lambda3 * discriminator_loss(critic(real), critic(fake)) + lambda4 * gradient_penalty(critic, real, fake, lambda_=1.0)
+    return (lambda3 * discriminator_loss(critic(real), critic(fake))
+            + lambda4 * gradient_penalty(critic, real, fake, lambda_=1.0))
 
 
-def info_loss(code_logits, codes, lambda_=1.0):
+def info_loss(code_logits: Tensor, codes: Tensor, lambda_: float = 1.0) -> Tensor:
     r"""InfoGAN's mutual-information term (互信息, Chen et al., 2016), minimised by G and by D's Q head.
 
     G is given a code $c$, uniform over K values, beside its noise, and a head $Q(c \mid x)$ on D

@@ -13,6 +13,10 @@
 Every discriminator returns one *logit* (or critic score) per sample, of shape (N,): the sigmoid
 the articles put at the end lives inside the losses, where it is numerically safe.
 """
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +25,7 @@ from .. import backend, nn, ops
 from ..autograd import no_grad
 from ..nn import functional as F
 from ..progress import progress_bar
+from ..tensor import Tensor
 
 
 @dataclass
@@ -29,21 +34,22 @@ class GAN:
     generator: nn.Module
     discriminator: nn.Module
     z_dim: int
-    sample_shape: tuple  # one sample's shape: (1, 28, 28), (2,), ...
+    sample_shape: tuple[int, ...]  # one sample's shape: (1, 28, 28), (2,), ...
     data: str  # "mnist", "mnist32" or "2d"
     scale: str = "tanh"  # the output range: "tanh" [-1, 1], "unit" [0, 1], "none" (2-D points)
     conditional: bool = False  # G and D are given the data's class labels
     codes: int = 0  # InfoGAN: G is given a categorical code with this many values, which D's Q head guesses
     num_classes: int = 10
-    notes: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
-    def given_values(self):
+    def given_values(self) -> int:
         """How many values G's second input takes: the digits (cdcgan) or the codes (InfoGAN); 0
         when G takes noise alone."""
         return self.num_classes if self.conditional else self.codes
 
-    def sample(self, z, labels=None, batch_size=500, progress=False):
+    def sample(self, z: Tensor, labels: Tensor | None = None, batch_size: int = 500,
+               progress: bool = False) -> np.ndarray:
         """G(z), or G(z, labels) (cdcgan's digits, InfoGAN's codes), as a NumPy array, in eval mode and
         without a graph, in batches (with a progress bar if ``progress``); G's mode is restored."""
         was_training = self.generator.training
@@ -75,7 +81,8 @@ class Packed(nn.Module):
     def forward(self, x):
         n = x.shape[0]
         if n % self.m:
-            raise ValueError(f"Packed (PacGAN, m={self.m}): batch of {n} samples does not divide into packs of {self.m}")
+            raise ValueError(f"Packed (PacGAN, m={self.m}): batch of {n} samples does not divide into packs "
+                             f"of {self.m}")
         return self.discriminator(x.reshape(n // self.m, self.m * x.shape[1], *x.shape[2:]))
 
     def extra_repr(self):
@@ -89,7 +96,7 @@ class Logit(nn.Module):
         return x.reshape(x.shape[0])
 
 
-def dcgan_init_(module):
+def dcgan_init_(module: nn.Module) -> nn.Module:
     r"""The DCGAN initialisation (Radford et al. 2016), over every submodule of ``module``, in place.
 
     Conv2d and ConvTranspose2d weights $\sim \mathcal{N}(0, 0.02^2)$ (their biases are left as
@@ -105,7 +112,7 @@ def dcgan_init_(module):
     return module
 
 
-def mlp():
+def mlp() -> GAN:
     """Article 003: G 100 -> 128 ReLU -> 784 sigmoid; D 784 -> 128 ReLU -> 1."""
     g = nn.Sequential(nn.Linear(100, 128), nn.ReLU(), nn.Linear(128, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
     d = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 1), Logit())
@@ -113,7 +120,7 @@ def mlp():
                notes=["article 003: the sigmoid output matches MNIST scaled to [0, 1]"])
 
 
-def atgan():
+def atgan() -> GAN:
     """Article 000: G 100 -> 1024 -> 1024 -> 784, LeakyReLU, tanh; D five 5x5 stride-2 convs (32..512) -> logit.
 
     The article applies tanh twice (``tf.tanh(tf.tanh(x))``), which confines pixels to
@@ -124,7 +131,7 @@ def atgan():
     g = nn.Sequential(nn.Linear(100, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 1024), nn.LeakyReLU(0.2),
                       nn.Linear(1024, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
     layers, channels = [], [1, 32, 64, 128, 256, 512]
-    for c_in, c_out in zip(channels[:-1], channels[1:]):
+    for c_in, c_out in itertools.pairwise(channels):
         layers += [nn.Conv2d(c_in, c_out, 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
     d = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 1), Logit())
     return GAN("atgan", g, d, 100, (1, 28, 28), "mnist", notes=["article 000: one tanh, not two"])
@@ -153,7 +160,7 @@ def _packed(make_discriminator, channels, pack):
     return make_discriminator(channels) if pack == 1 else Packed(make_discriminator(channels * pack), pack)
 
 
-def dcgan(pack=1):
+def dcgan(pack: int = 1) -> GAN:
     """DCGAN for 28x28 MNIST: InfoGAN's generator, two transposed convs; D two convs and a Linear.
 
     G: z -> Linear(1024) -> BN -> ReLU -> Linear(6272) -> BN -> ReLU -> ConvT 128->64 -> BN -> ReLU
@@ -174,7 +181,7 @@ def dcgan(pack=1):
     return gan
 
 
-def dcgan32(channels=1):
+def dcgan32(channels: int = 1) -> GAN:
     """Article 001's generator and discriminator, layer for layer, for 32x32 images.
 
     G: Dense 4*4*512 (no bias) -> BN -> LeakyReLU -> ConvT 256 (5x5, stride 1) -> BN -> LeakyReLU
@@ -226,7 +233,7 @@ class ConditionalDiscriminator(nn.Module):
         return self.net(ops.cat([x, label_map], 1))
 
 
-def cdcgan():
+def cdcgan() -> GAN:
     """Class-conditional DCGAN (Mirza & Osindero, 2014): ask it for a 7 and get a 7.
 
     dcgan's networks, each also given the label. With one noise space per digit, G need not draw
@@ -269,7 +276,7 @@ class InfoGANDiscriminator(nn.Module):
         return self.q(self.features(x))
 
 
-def infogan():
+def infogan() -> GAN:
     """InfoGAN (Chen et al., 2016): a 10-way code c that G must make guessable from its samples.
 
     G(z, c) is dcgan's generator fed 90 noise values and c one-hot; D is dcgan's, with a second
@@ -285,7 +292,7 @@ def infogan():
     return gan
 
 
-def toy(z_dim=2, hidden=128, pack=1):
+def toy(z_dim: int = 2, hidden: int = 128, pack: int = 1) -> GAN:
     """MLPs for 2-D mixtures (ring8, grid25): 3 hidden layers of ReLUs in G and D."""
     def mlp_(n_in, n_out):
         return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
@@ -295,14 +302,14 @@ def toy(z_dim=2, hidden=128, pack=1):
     return GAN("toy", mlp_(z_dim, 2), d, z_dim, (2,), "2d", scale="none")
 
 
-MODELS = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32, "cdcgan": cdcgan, "infogan": infogan,
-          "toy": toy}
+MODELS: dict[str, Callable[..., GAN]] = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32,
+                                         "cdcgan": cdcgan, "infogan": infogan, "toy": toy}
 
 
 PACKABLE = ("dcgan", "toy")
 
 
-def check_pack(name, pack):
+def check_pack(name: str, pack: int) -> None:
     """PacGAN's ``pack``: a positive integer, and above 1 only for the models in PACKABLE."""
     if not isinstance(pack, (int, np.integer)) or isinstance(pack, bool) or pack < 1:
         raise ValueError(f"pack={pack!r}, expected a positive integer")
@@ -310,7 +317,7 @@ def check_pack(name, pack):
         raise ValueError(f"pack={pack}: PacGAN is built for {', '.join(PACKABLE)}, not {name!r}")
 
 
-def build(name, pack=1):
+def build(name: str, pack: int = 1) -> GAN:
     """The model ``name``; ``pack`` > 1 gives it PacGAN's discriminator (models in PACKABLE)."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
@@ -318,7 +325,7 @@ def build(name, pack=1):
     return MODELS[name]() if pack == 1 else MODELS[name](pack=int(pack))
 
 
-def nonfinite_parameter(module):
+def nonfinite_parameter(module: nn.Module) -> str | None:
     """The name of ``module``'s first parameter or buffer holding a NaN or inf, or None when all are finite."""
     for name, value in module.state_dict().items():
         if backend.is_floating(value.dtype) and not value.xp.isfinite(value.data).all():
@@ -326,6 +333,6 @@ def nonfinite_parameter(module):
     return None
 
 
-def describe():
+def describe() -> dict[str, str]:
     """One line per model: its name and the first line of its docstring."""
-    return {name: fn.__doc__.strip().splitlines()[0] for name, fn in MODELS.items()}
+    return {name: (fn.__doc__ or "").strip().splitlines()[0] for name, fn in MODELS.items()}

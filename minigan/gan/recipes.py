@@ -16,6 +16,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import optim
+from ..optim.optimizer import Params
 from . import losses as L
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ class LossRecipe:
     d_loss: LossFn
     g_loss: LossFn
     about: str  # one line for `minigan train --help`
-    optimizer: str = "adam"  # "adam" or "rmsprop"
+    optimizer_name: str = "adam"  # "adam" or "rmsprop"
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     n_critic: int = 1  # D updates per G update
@@ -42,6 +44,12 @@ class LossRecipe:
     def for_data(self, kind: str) -> LossRecipe:
         """The recipe for a model's kind of data ("2d" for the toy mixtures, else images)."""
         return dataclasses.replace(self, on_2d={}, **self.on_2d) if kind == "2d" else self
+
+    def optimizer(self, parameters: Params, lr: float, betas: tuple[float, float]) -> optim.Optimizer:
+        """This recipe's optimizer over ``parameters`` (``betas`` are Adam's: RMSprop has none)."""
+        if self.optimizer_name == "rmsprop":
+            return optim.RMSprop(parameters, lr=lr)
+        return optim.Adam(parameters, lr=lr, betas=betas)
 
 
 # --- D's losses ----------------------------------------------------------------------------------
@@ -93,7 +101,7 @@ LOSSES: dict[str, LossRecipe] = {
     "ns": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating: G's loss -log D(G(z))"),
     "ns-r1": LossRecipe(cross_entropy_r1_d, nonsaturating_g, "non-saturating, R1 penalty on real data (--r1-gamma)"),
     "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: RMSprop, weight clipping (--clip-value)",
-                       optimizer="rmsprop", lr=5e-5, n_critic=5, clip=True),
+                       optimizer_name="rmsprop", lr=5e-5, n_critic=5, clip=True),
     "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)",
                           lr=1e-4, betas=(0.5, 0.9), n_critic=5),
     "hinge": LossRecipe(hinge_d, wasserstein_g, "hinge loss (SNGAN, BigGAN)"),

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import signal
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +42,9 @@ from ..autograd import grad, no_grad
 from ..creation import randint, randn, tensor
 from ..data import DataLoader
 from ..progress import progress_bar
+from ..tensor import Tensor
 from . import losses as L
-from .models import MODELS, build, check_pack, nonfinite_parameter
+from .models import GAN, MODELS, build, check_pack, nonfinite_parameter
 from .recipes import LOSSES
 
 LR_DECAYS = ("none", "linear")
@@ -54,7 +56,7 @@ class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-def option(default, help, **cli):
+def option(default: Any, help: str, **cli: Any) -> Any:
     """A `TrainConfig` field and its `minigan train` option, which `minigan.cli` builds from it:
     ``help``, and argparse's ``choices`` or ``flag`` (a switch's name, e.g. ``--no-progress``)."""
     return dataclasses.field(default=default, metadata={"help": help, **cli})
@@ -102,10 +104,11 @@ class TrainConfig:
             choices = f.metadata.get("choices")
             if choices and getattr(self, f.name) is not None and getattr(self, f.name) not in choices:
                 fail(f.name, f"one of {', '.join(choices)}")
-        for name, least in (("steps", 1), ("batch_size", 1), ("n_critic", 1), ("pack", 1), ("sample_every", 1),
+        for name, least in (("steps", 1), ("batch_size", 1), ("n_critic", 1), ("sample_every", 1),
                             ("checkpoint_every", 1), ("eval_every", 0), ("seed", 0)):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least):
+            whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            if value is not None and not (whole and value >= least):
                 fail(name, f"an integer >= {least}")
         for name, low, high in (("epochs", 0, math.inf), ("lr", 0, math.inf), ("clip_value", 0, math.inf)):
             value = getattr(self, name)
@@ -118,10 +121,10 @@ class TrainConfig:
             fail("ema", "a decay in [0, 1), e.g. 0.999 (0: off)")
         if self.betas is not None and not (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
             fail("betas", "two numbers in [0, 1)")
+        check_pack(self.model, self.pack)
         # A NumPy integer would not go into config.json, nor a tuple come back from it as one.
         self.pack = int(self.pack)
-        self.betas = None if self.betas is None else tuple(float(b) for b in self.betas)
-        check_pack(self.model, self.pack)
+        self.betas = None if self.betas is None else (float(self.betas[0]), float(self.betas[1]))
         if self.batch_size % self.pack:
             raise ValueError(f"--batch-size {self.batch_size} does not divide into PacGAN packs of {self.pack}")
         if self.pack > 1 and self.loss in ("wgan-gp", "article001"):
@@ -134,7 +137,7 @@ class TrainConfig:
             raise ValueError(f"--data-dir replaces MNIST's images, it does not go with --data {self.data}")
 
 
-def load_data(cfg, gan):
+def load_data(cfg: TrainConfig, gan: GAN) -> tuple[np.ndarray, np.ndarray]:
     """The training set as arrays: images (N, C, H, W) and labels, or 2-D points."""
     if gan.data == "2d":
         if cfg.data not in ("ring8", "grid25"):
@@ -151,23 +154,24 @@ class Trainer:
     ``config.out`` from its last.npz."""
 
     def __init__(self, config: TrainConfig, resume: bool = False):
-        self.cfg = cfg = dataclasses.replace(config)  # checks the values again: a config may be changed after it is made
+        self.cfg = cfg = dataclasses.replace(config)  # checks again: a config may be changed after it is made
         if cfg.data_dir is not None and not os.path.isdir(cfg.data_dir):
             raise ValueError(f"--data-dir {cfg.data_dir} is not a directory")
         random.manual_seed(cfg.seed)
         self.gan = build(cfg.model, pack=cfg.pack)
         recipe = LOSSES[cfg.loss].for_data(self.gan.data)
+        # The defaults that depend on the model and the loss, filled in (config.json records them):
+        self.out: str = cfg.out or os.path.join("runs", cfg.model)
+        self.n_critic: int = cfg.n_critic or recipe.n_critic
+        lr, betas = cfg.lr or recipe.lr, cfg.betas or recipe.betas
+        cfg.out, cfg.n_critic, cfg.lr, cfg.betas = self.out, self.n_critic, lr, betas
         cfg.data = cfg.data or DEFAULT_DATA[self.gan.data]
-        cfg.out = cfg.out or os.path.join("runs", cfg.model)
-        cfg.lr = cfg.lr if cfg.lr is not None else recipe.lr
-        cfg.betas = cfg.betas if cfg.betas is not None else recipe.betas
-        cfg.n_critic = cfg.n_critic if cfg.n_critic is not None else recipe.n_critic
         self.recipe = recipe
-        self.checkpoint_path = os.path.join(cfg.out, "last.npz")
+        self.checkpoint_path = self.path("last.npz")
         if resume and not os.path.exists(self.checkpoint_path):
             raise ValueError(f"--resume, but {self.checkpoint_path} does not exist")
         if not resume and os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
-            raise ValueError(f"{cfg.out} already holds a run (last.npz); pass --resume to continue it, "
+            raise ValueError(f"{self.out} already holds a run (last.npz); pass --resume to continue it, "
                              "or choose another --out")
         self.G, self.D = self.gan.generator, self.gan.discriminator
         # What weight clipping (wgan) keeps small: the critic's weights, not InfoGAN's Q head.
@@ -182,11 +186,9 @@ class Trainer:
             raise ValueError(f"--batch-size {cfg.batch_size} is larger than the {len(self.images)} training samples")
         if cfg.eval_every and self.gan.data == "mnist32":
             raise ValueError(f"--eval-every: the MNIST classifier judges 28x28 digits, model {cfg.model} makes 32x32")
-        self.total_steps = cfg.steps if cfg.steps is not None else max(1, math.ceil(cfg.epochs * self.batches_per_epoch / cfg.n_critic))
-        if recipe.optimizer == "rmsprop":
-            self.opt_g, self.opt_d = (optim.RMSprop(net.parameters(), lr=cfg.lr) for net in (self.G, self.D))
-        else:
-            self.opt_g, self.opt_d = (optim.Adam(net.parameters(), lr=cfg.lr, betas=cfg.betas) for net in (self.G, self.D))
+        epoch_steps = math.ceil(cfg.epochs * self.batches_per_epoch / self.n_critic)
+        self.total_steps = cfg.steps if cfg.steps is not None else max(1, epoch_steps)
+        self.opt_g, self.opt_d = (recipe.optimizer(net.parameters(), lr, betas) for net in (self.G, self.D))
         self.schedulers = [optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=self.total_steps)
                            for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         # Fixed noise, from its own generator: the sample grids show one and the same z all along.
@@ -194,18 +196,23 @@ class Trainer:
         given = self.gan.given_values  # a grid row per digit (cdcgan) or code (InfoGAN)
         n = 100 if given else (2500 if self.gan.data == "2d" else 64)
         z = fixed.standard_normal((n, self.gan.z_dim)).astype(np.float32)
-        self.fixed_z = tensor(z[np.arange(n) % 10] if self.gan.codes else z)  # InfoGAN: a column's rows differ by c alone
+        # InfoGAN: the rows of a column differ by the code alone
+        self.fixed_z = tensor(z[np.arange(n) % 10] if self.gan.codes else z)
         self.fixed_labels = tensor(np.arange(n) // 10 % given) if given else None
         self.step, self.epoch, self.batch = 0, 0, 0
-        self.history = []
-        os.makedirs(cfg.out, exist_ok=True)
+        self.history: list[tuple[int, float, float]] = []  # (step, loss_d, loss_g)
+        os.makedirs(self.out, exist_ok=True)
         if resume:
             self.load(self.checkpoint_path)
-        elif os.path.exists(os.path.join(cfg.out, "metrics.csv")):
-            os.remove(os.path.join(cfg.out, "metrics.csv"))  # left by a run that never reached a checkpoint
+        elif os.path.exists(self.path("metrics.csv")):
+            os.remove(self.path("metrics.csv"))  # left by a run that never reached a checkpoint
+
+    def path(self, name: str) -> str:
+        """A file of the run directory."""
+        return os.path.join(self.out, name)
 
     # --- data ---------------------------------------------------------------------------
-    def next_batch(self):
+    def next_batch(self) -> tuple[Tensor, ...]:
         """The next real batch. The loader's order for an epoch depends on (seed, epoch) alone, so a
         resumed run, which knows (epoch, batch), continues exactly where the first one stopped."""
         if self.batch == self.batches_per_epoch:
@@ -232,9 +239,9 @@ class Trainer:
         """InfoGAN's mutual-information term, in D's loss (for its Q head) and in G's."""
         return L.info_loss(self.D.code_logits(fake), codes, self.cfg.info_lambda)
 
-    def train_step(self):
+    def train_step(self) -> dict[str, float]:
         cfg = self.cfg
-        for _ in range(cfg.n_critic):
+        for _ in range(self.n_critic):
             real, labels = self.next_batch()
             z, given = self.latent(labels)
             with no_grad():  # D's step needs no graph through G
@@ -275,10 +282,10 @@ class Trainer:
         optimizer.step()
 
     # --- the run ------------------------------------------------------------------------
-    def train(self):
+    def train(self) -> str:
         """Train to ``total_steps``; returns "done" or "interrupted". Raises TrainingDiverged on NaN."""
         cfg = self.cfg
-        with open(os.path.join(cfg.out, "config.json"), "w") as f:
+        with open(self.path("config.json"), "w") as f:
             json.dump(dataclasses.asdict(cfg), f, indent=2)
         log = self._open_log()
         interrupted, previous = [], None
@@ -311,13 +318,13 @@ class Trainer:
 
     def _open_log(self):
         """losses.csv, cut back to the checkpoint's step when resuming (rows after it are redone)."""
-        path = os.path.join(self.cfg.out, "losses.csv")
+        path = self.path("losses.csv")
         rows = []
         if self.step and os.path.exists(path):
             with open(path) as f:
-                rows = [r for r in csv.reader(f)][1:]
+                rows = list(csv.reader(f))[1:]
             rows = [r for r in rows if int(r[0]) <= self.step]
-        self._log_file = open(path, "w", newline="", buffering=1)
+        self._log_file = open(path, "w", newline="", buffering=1)  # noqa: SIM115  (train() closes it)
         log = csv.writer(self._log_file)
         log.writerow(["step", "epoch", "loss_d", "loss_g"])
         log.writerows(rows)
@@ -325,36 +332,38 @@ class Trainer:
         return log
 
     # --- evaluation ---------------------------------------------------------------------
-    def evaluate(self):
+    def evaluate(self) -> dict[str, float]:
         """Metrics of fresh samples into metrics.csv and metrics.png. Uses its own random numbers,
         so evaluating does not change the training run."""
         from .. import evaluation, plotting
 
         rng_state = random.get_rng_state()  # (building the classifier draws initial weights)
-        result = evaluation.evaluate(self.sampler, 2500 if self.gan.data == "2d" else 2000, self.cfg.data, seed=self.step)
+        n = 2500 if self.gan.data == "2d" else 2000
+        result = evaluation.evaluate(self.sampler, n, self.cfg.data, seed=self.step)
         random.set_rng_state(rng_state)
         keys = evaluation.metric_keys(self.gan)
-        path = os.path.join(self.cfg.out, "metrics.csv")
+        path = self.path("metrics.csv")
         rows = []
         if os.path.exists(path):  # by column name: a run resumed on newer code may record more metrics
             with open(path) as f:
-                rows = [[r["step"], *(r.get(k) or "nan" for k in keys)] for r in csv.DictReader(f) if int(r["step"]) < self.step]
+                rows = [[r["step"], *(r.get(k) or "nan" for k in keys)]
+                        for r in csv.DictReader(f) if int(r["step"]) < self.step]
         rows.append([str(self.step)] + [repr(float(result[k])) for k in keys])
         with open(path, "w", newline="") as f:
             csv.writer(f).writerows([["step", *keys], *rows])
         steps = [int(r[0]) for r in rows]
         plotting.save_metric_curves(steps, {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(keys)},
-                                    os.path.join(self.cfg.out, "metrics.png"), title=f"{self.cfg.model} / {self.cfg.loss}")
+                                    self.path("metrics.png"), title=f"{self.cfg.model} / {self.cfg.loss}")
         return result
 
     # --- pictures -----------------------------------------------------------------------
-    def save_samples(self):
+    def save_samples(self) -> None:
         from .. import plotting
 
         samples = self.sampler.sample(self.fixed_z, self.fixed_labels)
         title = f"{self.cfg.model} / {self.cfg.loss}, step {self.step}"
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
-            path = os.path.join(self.cfg.out, name)
+            path = self.path(name)
             if self.gan.data == "2d":
                 modes = getattr(data, f"{self.cfg.data}_modes")()
                 plotting.save_points(samples, path, modes=modes, real=self.images[:2500], title=title,
@@ -363,15 +372,15 @@ class Trainer:
                 plotting.save_image_grid(samples, path, title=title,
                                          value_range=(0.0, 1.0) if self.gan.scale == "unit" else (-1.0, 1.0))
 
-    def save_loss_curves(self):
+    def save_loss_curves(self) -> None:
         from .. import plotting
 
         steps, d, g = zip(*self.history)
-        plotting.save_loss_curves(steps, {"discriminator": d, "generator": g}, os.path.join(self.cfg.out, "losses.png"),
+        plotting.save_loss_curves(steps, {"discriminator": d, "generator": g}, self.path("losses.png"),
                                   title=f"{self.cfg.model} / {self.cfg.loss}")
 
     # --- checkpoints --------------------------------------------------------------------
-    def state(self):
+    def state(self) -> dict[str, Any]:
         state = {
             "config": dataclasses.asdict(self.cfg),
             "step": self.step, "epoch": self.epoch, "batch": self.batch,
@@ -383,24 +392,25 @@ class Trainer:
             state["generator_ema"] = self.ema.module.state_dict()
         return state
 
-    def save(self, path):
+    def save(self, path: str) -> None:
         """Write a checkpoint; refuse one with a NaN or inf weight, so that last.npz stays the last good one."""
         for name, net in (("generator", self.G), ("discriminator", self.D)):
             bad = nonfinite_parameter(net)
             if bad:
                 raise TrainingDiverged(f"training stopped at step {self.step}: {name} parameter {bad} is not finite; "
-                                       f"the last good checkpoint is {self.checkpoint_path} (step {self._checkpoint_step()})")
+                                       f"the last good checkpoint is {self.checkpoint_path} "
+                                       f"(step {self._checkpoint_step()})")
         checkpoint.save(path, self.state())
 
-    def load(self, path):
+    def load(self, path: str) -> None:
         state = checkpoint.load(path)
         saved, now = state["config"], dataclasses.asdict(self.cfg)
         defaults = dataclasses.asdict(TrainConfig())  # for keys that older checkpoints lack
         for key in ("model", "loss") + RESUMABLE_MUST_MATCH:
             was = saved.get(key, defaults[key])
             if _comparable(was) != _comparable(now[key]):
-                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {was!r}, not {now[key]!r}: "
-                                                 "a resumed run continues the same run (only --steps/--epochs may change)")
+                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {was!r}, not {now[key]!r}: a resumed "
+                                                 "run continues the same run (only --steps/--epochs may change)")
         try:
             self.G.load_state_dict(state["generator"])
             self.D.load_state_dict(state["discriminator"])
@@ -411,7 +421,8 @@ class Trainer:
                 self.ema.num_updates = int(state["step"])
         except (KeyError, ValueError, RuntimeError) as error:
             raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
-        for name, net in (("generator", self.G), ("discriminator", self.D), ("averaged generator", self.ema and self.ema.module)):
+        averaged = self.ema.module if self.ema else None
+        for name, net in (("generator", self.G), ("discriminator", self.D), ("averaged generator", averaged)):
             bad = net and nonfinite_parameter(net)
             if bad:
                 raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight ({name} parameter {bad}): "

@@ -1,5 +1,5 @@
 """minigan.nn: modules (layers with parameters), their functional forms (F) and initialisers."""
-from . import functional, init  # noqa: F401
+from . import functional, init
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .container import Sequential
 from .conv import Conv2d, ConvTranspose2d

@@ -1,6 +1,11 @@
 """Sequential: a chain of modules, each fed the output of the one before."""
-from collections import OrderedDict
+from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, overload
+
+from ..tensor import Tensor
 from .module import Module
 
 
@@ -11,7 +16,12 @@ class Sequential(Module):
     or, with a slice, a new Sequential sharing those modules; ``len`` and iteration work too.
     """
 
-    def __init__(self, *args):
+    @overload
+    def __init__(self, *args: Module) -> None: ...  # Sequential(m0, m1, ...)
+    @overload
+    def __init__(self, named: OrderedDict[str, Module], /) -> None: ...  # Sequential(OrderedDict(name=m, ...))
+
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for name, module in args[0].items():
@@ -20,12 +30,12 @@ class Sequential(Module):
             for index, module in enumerate(args):
                 self.add_module(str(index), module)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         for module in self:
             input = module(input)
         return input
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         modules = list(self._modules.values())
@@ -33,13 +43,13 @@ class Sequential(Module):
             raise IndexError(f"Sequential: index {index} is out of range for {len(modules)} modules")
         return modules[index]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module):
+    def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self

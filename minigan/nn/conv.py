@@ -9,16 +9,12 @@ ConvTranspose2d is the gradient of Conv2d with respect to its input: it spreads 
 over a k x k patch of the output, the patches ``stride`` apart.
 """
 import math
-import numbers
 
-from . import functional as F
 from ..creation import zeros
+from . import functional as F
+from .functional.conv import _check_groups, _conv_padding, _pair, _positive
 from .linear import reset_affine_parameters
 from .module import Module, Parameter
-
-
-def _pair(value):
-    return (value, value) if isinstance(value, numbers.Integral) else tuple(value)
 
 
 def transposed_same_padding(kernel_size, stride, dilation=1):
@@ -56,18 +52,21 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
                  output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
-        if groups != 1:
-            raise NotImplementedError(f"{type(self).__name__}: groups={groups} is not supported (minigan's "
-                                      "F.conv2d and F.conv_transpose2d have no groups); use groups=1")
+        name = type(self).__name__
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"{type(self).__name__}: padding_mode must be one of 'zeros', 'reflect', "
+            raise ValueError(f"{name}: padding_mode must be one of 'zeros', 'reflect', "
                              f"'replicate', 'circular', got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.output_padding, self.groups, self.padding_mode = _pair(output_padding), groups, padding_mode
-        # Conv2d maps C_in -> C_out, its transpose C_out -> C_in: both store the "forward conv" shape
-        shape = (in_channels, out_channels) if transposed else (out_channels, in_channels)
+        self.groups = _check_groups(name, groups, {"in_channels": in_channels, "out_channels": out_channels})
+        self.kernel_size = _positive(kernel_size, "kernel_size", name)
+        self.stride, self.dilation = _positive(stride, "stride", name), _positive(dilation, "dilation", name)
+        self.padding = padding if isinstance(padding, str) else _positive(padding, "padding", name, least=0)
+        self.output_padding = _positive(output_padding, "output_padding", name, least=0)
+        self.padding_mode = padding_mode
+        # Conv2d maps C_in -> C_out, its transpose C_out -> C_in: both store the "forward conv" shape,
+        # (its C_out, its C_in / groups, ...), so that fan_in (dim 1) counts one group's inputs, as in torch
+        shape = ((in_channels, out_channels // groups) if transposed
+                 else (out_channels, in_channels // groups))
         self.weight = Parameter(zeros(shape + self.kernel_size, device=device, dtype=dtype))
         self.bias = Parameter(zeros(out_channels, device=device, dtype=dtype)) if bias else None
         self.reset_parameters()
@@ -87,6 +86,8 @@ class _ConvNd(Module):
             s += f", dilation={self.dilation}"
         if self.output_padding != (0, 0):
             s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         if self.padding_mode != "zeros":
@@ -99,38 +100,33 @@ class Conv2d(_ConvNd):
 
     $y_{n,o} = b_o + \sum_{c} W_{o,c} \star x_{n,c}$, giving (N, C_out, H_out, W_out).
 
-    ``weight`` is (C_out, C_in, kH, kW). ``padding`` is an int, a pair, 'valid' (no
-    padding) or 'same' (output size = input size; stride 1 only, as in PyTorch). A
-    ``padding_mode`` other than 'zeros' pads the input with ``F.pad`` first.
+    ``weight`` is (C_out, C_in/groups, kH, kW): with ``groups`` G the channels split into G
+    independent convolutions, each from C_in/G input to C_out/G output channels (G = C_in is a
+    depthwise convolution). ``padding`` is an int, a pair, 'valid' (no padding) or 'same' (output
+    size = input size; stride 1 only, as in PyTorch). A ``padding_mode`` other than 'zeros' pads
+    the input with ``F.pad`` first, by the amounts F.conv2d's padding rule gives.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
-            if padding == "same" and _pair(stride) != (1, 1):
-                raise ValueError("Conv2d: padding='same' is not supported for strided convolutions (as in "
-                                 "PyTorch); give the padding explicitly, e.g. padding=(kernel_size - 1) // 2")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
                          bias, padding_mode, device, dtype)
+        self._pad_amounts()  # a bad padding fails here, where the layer is built, not at its first call
 
     def _pad_amounts(self):
-        """F.pad's (left, right, top, bottom) for this padding; 'same' puts an odd extra on the right."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":
-            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            return tuple(x for total in reversed(totals) for x in (total // 2, total - total // 2))
-        return tuple(x for p in reversed(self.padding) for x in (p, p))
+        """F.pad's (left, right, top, bottom): F.conv2d's padding rule, in F.pad's order (last dim first)."""
+        rows, columns = _conv_padding(type(self).__name__, self.padding, self.kernel_size, self.stride,
+                                      self.dilation)
+        return columns + rows
 
     def forward(self, input):
         self._check_images(input)
         if self.padding_mode == "zeros":
             return F.conv2d(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                            dilation=self.dilation)
+                            dilation=self.dilation, groups=self.groups)
         padded = F.pad(input, self._pad_amounts(), mode=self.padding_mode)
-        return F.conv2d(padded, self.weight, self.bias, stride=self.stride, padding=0, dilation=self.dilation)
+        return F.conv2d(padded, self.weight, self.bias, stride=self.stride, padding=0, dilation=self.dilation,
+                        groups=self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -138,7 +134,8 @@ class ConvTranspose2d(_ConvNd):
 
     Each input pixel adds $x_{n,c,i,j} W_{c,o}$ into the output patch at $(i s, j s)$; then
     ``padding`` rows and columns are trimmed from each side and ``output_padding`` extra rows and
-    columns are kept at the bottom/right. ``weight`` is (C_in, C_out, kH, kW).
+    columns are kept at the bottom/right. ``weight`` is (C_in, C_out/groups, kH, kW): with
+    ``groups`` G, each of G independent transposed convolutions maps C_in/G channels to C_out/G.
 
     ``padding='same'`` is Keras's: output size = input size * stride, so a Keras generator layer
     ``Conv2DTranspose(128, (5, 5), strides=(2, 2), padding='same')`` can be written as
@@ -153,10 +150,12 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
         if padding == "same":
+            name = "ConvTranspose2d"
             if output_padding != 0:
-                raise ValueError("ConvTranspose2d: padding='same' sets output_padding itself; leave output_padding at 0")
-            pairs = [transposed_same_padding(k, s, d)
-                     for k, s, d in zip(_pair(kernel_size), _pair(stride), _pair(dilation))]
+                raise ValueError(f"{name}: padding='same' sets output_padding itself; leave output_padding at 0")
+            pairs = [transposed_same_padding(k, s, d) for k, s, d in
+                     zip(_pair(kernel_size, "kernel_size", name), _pair(stride, "stride", name),
+                         _pair(dilation, "dilation", name))]
             padding, output_padding = tuple(p for p, _ in pairs), tuple(o for _, o in pairs)
         elif isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d: padding must be an int, a pair or 'same', got {padding!r}")
@@ -166,4 +165,4 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input):
         self._check_images(input)
         return F.conv_transpose2d(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                                  output_padding=self.output_padding, dilation=self.dilation)
+                                  output_padding=self.output_padding, groups=self.groups, dilation=self.dilation)

@@ -1,4 +1,7 @@
 """Dropout (随机失活): a regulariser that is only active in training mode."""
+from __future__ import annotations
+
+from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 
@@ -10,14 +13,14 @@ class Dropout(Module):
     ``inplace`` is accepted for PyTorch compatibility; minigan computes out of place (same values).
     """
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -119,7 +119,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    r"""He: $\mathcal{N}(0, \sigma^2)$ with $\sigma = \text{gain} / \sqrt{\text{fan}}$, gain = calculate_gain(nonlinearity, a)."""
+    r"""He: $\mathcal{N}(0, \sigma^2)$ with $\sigma = \text{gain} / \sqrt{\text{fan}}$,
+    gain = calculate_gain(nonlinearity, a)."""
     if tensor.numel() == 0:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))

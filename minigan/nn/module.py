@@ -8,10 +8,15 @@ A Module keeps three ordered registries, filled in by plain attribute assignment
 
 Everything else (parameters(), state_dict(), train(), to(), the repr) walks that tree.
 """
+from __future__ import annotations
+
 import itertools
 from collections import namedtuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import backend
 from ..tensor import Movable, Tensor, as_tensor
@@ -25,11 +30,11 @@ class Parameter(Tensor):
     ``Parameter(tensor)`` shares the tensor's array; it requires grad unless told otherwise.
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Tensor | ArrayLike | None = None, requires_grad: bool = True) -> None:
         data = np.zeros(0, dtype=np.float32) if data is None else as_tensor(data).data
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -37,42 +42,44 @@ class Module(Movable):
     """Base class of every layer and model: subclass it, set parameters and submodules as
     attributes in ``__init__`` (after ``super().__init__()``) and write ``forward``."""
 
-    def __init__(self):
+    training: bool  # set by train() and eval(); layers such as Dropout and BatchNorm read it
+
+    def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these registries to exist already
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # --- registration ------------------------------------------------------------------
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' as parameter '{name}' of "
                             f"{type(self).__name__} (minigan.nn.Parameter or None expected)")
         self._register("_parameters", name, param)
 
-    def register_buffer(self, name, tensor):
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Register ``tensor`` as state saved in the state_dict but not trained (e.g. running means)."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' as buffer '{name}' of "
                             f"{type(self).__name__} (minigan.Tensor or None expected)")
         self._register("_buffers", name, tensor)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"cannot add '{name}' to {type(self).__name__}: {type(module).__name__} "
                             "is not a minigan.nn.Module (an activation function, for example, goes in "
                             "as its module: nn.Tanh(), not mg.tanh)")
         self._register("_modules", name, module)
 
-    def _register(self, registry, name, value):
+    def _register(self, registry: str, name: str, value: Any) -> None:
         if "_modules" not in self.__dict__:
             raise AttributeError(f"cannot assign '{name}' before Module.__init__() call: call "
                                  f"super().__init__() first in {type(self).__name__}.__init__")
@@ -83,7 +90,7 @@ class Module(Movable):
         self.__dict__.pop(name, None)
         self.__dict__[registry][name] = value
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self.register_parameter(name, value)
         elif isinstance(value, Module):
@@ -97,14 +104,14 @@ class Module(Movable):
         else:
             object.__setattr__(self, name, value)
 
-    def __getattr__(self, name):  # called only when normal lookup fails: look in the registries
+    def __getattr__(self, name: str) -> Any:  # called only when normal lookup fails: look in the registries
         for registry in ("_parameters", "_buffers", "_modules"):
             values = self.__dict__.get(registry, {})
             if name in values:
                 return values[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__[registry]:
                 del self.__dict__[registry][name]
@@ -112,7 +119,7 @@ class Module(Movable):
         object.__delattr__(self, name)
 
     # --- walking the tree --------------------------------------------------------------
-    def named_modules(self, memo=None, prefix=""):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(name, module) for this module and every submodule, depth first, each once."""
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -123,22 +130,22 @@ class Module(Movable):
             if child is not None:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, child in self._modules.items():
             if child is not None and id(child) not in seen:
                 seen.add(id(child))
                 yield name, child
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, registry, prefix, recurse):
+    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
         """(dotted name, tensor) of one registry over the tree; a shared tensor comes once."""
         seen = set()
         modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
@@ -148,22 +155,22 @@ class Module(Movable):
                     seen.add(id(value))
                     yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs, in the order the attributes were assigned."""
         return self._named_members("_parameters", prefix, recurse)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", prefix, recurse)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], object]) -> Module:
         """Call ``fn(module)`` on every submodule, then on this one (``net.apply(weights_init)``)."""
         for child in self.children():
             child.apply(fn)
@@ -171,7 +178,7 @@ class Module(Movable):
         return self
 
     # --- modes and gradients ------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Module:
         """Training mode (the default) or, with ``mode=False``, evaluation mode, for the whole tree.
 
         Only some layers care: Dropout drops units and BatchNorm uses batch statistics in training.
@@ -183,21 +190,21 @@ class Module(Movable):
             child.train(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradients of every parameter on or off (freeze a discriminator, say); returns self."""
         for param in self.parameters():
             param.requires_grad = requires_grad
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients accumulated by ``backward`` (see `clear_grads`)."""
         clear_grads(self.parameters(), set_to_none)
 
     # --- saving and loading -------------------------------------------------------------
-    def state_dict(self, *, prefix="", keep_vars=False):
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
         """A flat dict {dotted name: tensor} of every parameter and buffer, e.g. '0.weight'.
 
         The tensors share memory with the module (detached from the graph unless ``keep_vars``).
@@ -211,7 +218,7 @@ class Module(Movable):
                 state.update(child.state_dict(prefix=f"{prefix}{name}.", keep_vars=keep_vars))
         return state
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values (Tensors or arrays) from ``state_dict`` into the parameters and buffers, in place.
 
         Each value keeps the module's dtype and device. A shape mismatch is always an error; with
@@ -239,7 +246,7 @@ class Module(Movable):
         return IncompatibleKeys(missing, unexpected)
 
     # --- device and dtype ---------------------------------------------------------------
-    def to(self, device=None, dtype=None):
+    def to(self, device: str | DTypeLike | None = None, dtype: DTypeLike | None = None) -> Module:
         """Move parameters and buffers to ``device`` and/or cast the floating-point ones to ``dtype``.
 
         Works in place and returns self: ``model.to('cuda')``, ``model.to(mg.float64)``. The
@@ -250,11 +257,12 @@ class Module(Movable):
             device, dtype = None, device  # model.to(mg.float64)
         if device is not None:
             device = backend.check_device(device)
-        if dtype is not None and not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"{type(self).__name__}.to: parameters can only be cast to a floating-point dtype, got {np.dtype(dtype)}")
+        if dtype is not None and not backend.is_floating(dtype):
+            raise TypeError(f"{type(self).__name__}.to: parameters can only be cast to a floating-point dtype, "
+                            f"got {np.dtype(dtype)}")
 
-        def convert(array):
-            if dtype is not None and np.issubdtype(array.dtype, np.floating):
+        def convert(array: np.ndarray) -> np.ndarray:
+            if dtype is not None and backend.is_floating(array.dtype):
                 array = array.astype(dtype, copy=False)
             return array if device is None else backend.to_device(array, device)
 
@@ -265,14 +273,14 @@ class Module(Movable):
         return self
 
     # --- printing -----------------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The arguments shown inside the parentheses of this module's repr; layers override it."""
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # PyTorch's layout: a leaf on one line, children indented one per line with their names
-        extra = self.extra_repr()
-        extra = extra.split("\n") if extra else []
+        text = self.extra_repr()
+        extra = text.split("\n") if text else []
         children = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
         if len(extra) == 1 and not children:
             return f"{type(self).__name__}({extra[0]})"
@@ -280,7 +288,7 @@ class Module(Movable):
         body = "\n  " + "\n  ".join(lines) + "\n" if lines else ""
         return f"{type(self).__name__}({body})"
 
-    def _check_input(self, input, shape_ok, expected_shape, dtype=None):
+    def _check_input(self, input: Tensor, shape_ok: bool, expected_shape: str, dtype: DTypeLike | None = None) -> None:
         """Fail early, naming this layer, when the input has the wrong shape or dtype."""
         if not shape_ok:
             raise ValueError(f"{self!r}: expected input of shape {expected_shape}, got {tuple(input.shape)}")
@@ -289,7 +297,7 @@ class Module(Movable):
                             f"{input.dtype}; convert one of them, e.g. x.to(mg.{dtype})")
 
 
-def clear_grads(params, set_to_none=True):
+def clear_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     """Set every ``param.grad`` to None (the default), or to zeros with ``set_to_none=False``.
 
     None is cheaper and lets the next ``backward`` store its gradient without adding. Zeros are
@@ -300,7 +308,7 @@ def clear_grads(params, set_to_none=True):
             param.grad = None if set_to_none else Tensor(param.grad.xp.zeros_like(param.grad.data))
 
 
-def _array(value):
+def _array(value: Any) -> Any:
     """A state_dict value (a Tensor, a NumPy or CuPy array, a number or a list) as an array."""
     if isinstance(value, Tensor):
         return value.data

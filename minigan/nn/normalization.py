@@ -4,11 +4,17 @@ All compute $y = \gamma \, (x - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta$ and d
 values share a $\mu$ and $\sigma^2$: BatchNorm one per channel over the batch (and space),
 LayerNorm one per sample over its last dims.
 """
-import numpy as np
+from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from ..creation import ones, tensor, zeros
+from ..tensor import Tensor
 from . import functional as F
 from . import init
-from ..creation import ones, tensor, zeros
 from .module import Module, Parameter
 
 
@@ -26,10 +32,15 @@ class _BatchNorm(Module):
     """
 
     _expected = "(N, {C}, *)"  # the input layout, for error messages
-    _ndims = ()  # the allowed input dims
+    _ndims: tuple[int, ...] = ()  # the allowed input dims
+    # buffers, None without track_running_stats
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: str | None = None, dtype: DTypeLike | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -42,25 +53,25 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
             init.zeros_(self.num_batches_tracked)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
-        dtype = self.weight.dtype if self.affine else None
+    def forward(self, input: Tensor) -> Tensor:
+        dtype = None if self.weight is None else self.weight.dtype
         self._check_input(input, input.ndim in self._ndims and input.shape[1] == self.num_features,
                           self._expected.format(C=self.num_features), dtype)
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.data += 1  # in place: the buffer is shared with state_dict()
             if self.momentum is None:
                 momentum = 1.0 / int(self.num_batches_tracked.item())
@@ -70,7 +81,7 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
                             self.weight, self.bias, use_batch_stats, momentum, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
@@ -97,26 +108,27 @@ class LayerNorm(Module):
     zeros, unless ``bias=False``) have shape ``normalized_shape``.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = Parameter(ones(shape, device=device, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(zeros(shape, device=device, dtype=dtype)) if elementwise_affine and bias else None
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         k = len(self.normalized_shape)
         shape_ok = input.ndim >= k and tuple(input.shape[input.ndim - k:]) == self.normalized_shape
         expected = "(*, " + ", ".join(map(str, self.normalized_shape)) + ")"
         self._check_input(input, shape_ok, expected, None if self.weight is None else self.weight.dtype)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")

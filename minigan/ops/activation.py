@@ -1,12 +1,12 @@
-"""Activations (激活函数): relu, leaky_relu, sigmoid, tanh, softplus, log_sigmoid, softmax, log_softmax.
+"""Activations (激活函数): relu, leaky_relu, sigmoid, tanh, softplus, logsigmoid, softmax, log_softmax.
 
 All are written to stay finite and exact for any finite input: no exp of a large positive number
 is ever computed, so x = +-1e4 gives the right answer without an overflow warning.
 """
 from .. import backend
 from ..autograd import Function
-from ..tensor import as_tensor, constant
-from .elementwise import where
+from ..tensor import as_tensor
+from .elementwise import PiecewiseConstant, sign, where
 from .reduction import sum
 from .shape import normalize_dim
 
@@ -16,8 +16,8 @@ class ReLU(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return gy * constant(x.data > 0, x)  # 0 at x = 0, as in PyTorch
+        # The mask x > 0 (0 at x = 0), read off the output as PyTorch does: y = max(x, 0) has sign 0 or 1.
+        return gy * sign(self.output)
 
 
 class LeakyReLU(Function):
@@ -28,8 +28,8 @@ class LeakyReLU(Function):
         return backend.get_array_module(x).where(x > 0, x, x * x.dtype.type(self.slope))
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return gy * constant(x.xp.where(x.data > 0, 1.0, self.slope), x)
+        slope = PiecewiseConstant(lambda x: backend.get_array_module(x).where(x > 0, 1.0, self.slope))
+        return gy * slope(self.inputs[0])
 
 
 class Sigmoid(Function):
@@ -142,7 +142,7 @@ def softplus(x, beta=1.0, threshold=20.0):
     return Softplus(beta, threshold)(x)
 
 
-def log_sigmoid(x):
+def logsigmoid(x):
     return LogSigmoid()(x)
 
 

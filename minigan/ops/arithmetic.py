@@ -1,4 +1,4 @@
-"""+ - * / ** @ and their derivatives.
+"""+ - * / @ and their derivatives (** is with exp and log, in `elementwise`).
 
 Binary ops broadcast like NumPy; each input's gradient is then summed back to that input's shape
 (``sum_to``), which is what broadcasting means for the backward pass.
@@ -22,7 +22,7 @@ def _pair(a, b):
     else:
         a = as_tensor(a)
         b = _operand(b, a)
-    a_float, b_float = (backend.np.issubdtype(t.dtype, backend.np.floating) for t in (a, b))
+    a_float, b_float = backend.is_floating(a.dtype), backend.is_floating(b.dtype)
     if a_float and not b_float:
         b = cast(b, a.dtype)
     elif b_float and not a_float:
@@ -79,19 +79,6 @@ class Neg(Function):
         return -gy
 
 
-class Pow(Function):
-    """a ** b: d/da = b a^(b-1), d/db = a^b log a (computed only when b needs a gradient)."""
-
-    def forward(self, a, b):
-        return a ** b
-
-    def backward(self, gy):
-        a, b = self.inputs
-        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * self.output * a.log(), b.shape) if self.needs_input_grad[1] else None
-        return ga, gb
-
-
 class MatMul(Function):
     """a @ b, batched and broadcast like ``numpy.matmul``: dA = dY B^T, dB = A^T dY."""
 
@@ -127,17 +114,13 @@ def mul(a, b):
 def div(a, b):
     """True division: integer operands give a float32 result, as in PyTorch."""
     a, b = _pair(a, b)
-    if not backend.np.issubdtype(a.dtype, backend.np.floating):
+    if not backend.is_floating(a.dtype):
         a, b = cast(a, DEFAULT_FLOAT), cast(b, DEFAULT_FLOAT)
     return Div()(a, b)
 
 
 def neg(x):
     return Neg()(x)
-
-
-def pow(a, b):
-    return Pow()(*_pair(a, b))
 
 
 def matmul(a, b):

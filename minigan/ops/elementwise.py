@@ -1,13 +1,21 @@
-"""Elementwise math: exp, log, log1p, sqrt, abs, clamp, where, maximum, minimum.
+"""Elementwise math: exp, log, log1p, sqrt, pow, sign, abs, clamp, where, maximum, minimum.
 
-Where a derivative is piecewise (abs, clamp, where, maximum), the pieces are picked by a constant
-mask, written with ``where``-style products: the mask's own derivative is zero almost everywhere.
+Where a derivative is piecewise (abs, clamp, where, maximum), a mask picks the pieces, and the
+mask's own derivative is zero. How the mask is made decides what `grad` says about the tensor it
+is read from; minigan follows PyTorch op by op. abs (and relu, leaky_relu in `activation`) read it
+through the op `PiecewiseConstant`, which keeps the graph's edge: that tensor gets a zero gradient.
+clamp, where, maximum (and the max/min reductions) compare arrays into a constant mask, which cuts
+the edge: a tensor reached only through the mask was "not used".
 """
+import numbers
+
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, constant
 from .arithmetic import _pair
-from .shape import sum_to
+from .shape import cast, sum_to
 
 
 class Exp(Function):
@@ -50,13 +58,68 @@ class Sqrt(Function):
         return gy / (2 * self.output)
 
 
+class Pow(Function):
+    """a ** b for two tensors: d/da = b a^(b-1), d/db = a^b log a.
+
+    At a = 0 these formulas can give 0 * inf = nan where the function is flat: PyTorch's answer,
+    which minigan follows, is d/da = 0 where b = 0 (a^0 = 1 for every a) and d/db = 0 where a = 0
+    and b >= 0. The masks come from comparisons, so they are constants, as PyTorch's are.
+    """
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # the entries masked out may be 0 * inf
+            if self.needs_input_grad[0]:
+                ga = sum_to(where(b.data == 0, 0.0, gy * b * a ** (b - 1)), a.shape)
+            if self.needs_input_grad[1]:
+                gb = sum_to(gy * where((a.data == 0) & (b.data >= 0), 0.0, self.output * log(a)), b.shape)
+        return ga, gb
+
+
+class PowScalar(Function):
+    """x ** c for a number c, an op of its own as in PyTorch: d/dx = c x^(c-1), and for c = 0 a
+    zero gradient with no graph (x ** 0 = 1 is flat everywhere, x = 0 included)."""
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+        self.zero_derivative = exponent == 0
+
+    def forward(self, x):
+        return (x ** self.exponent).astype(x.dtype, copy=False)  # NumPy makes bool ** 2 int8
+
+    def backward(self, gy):
+        c = self.exponent
+        return gy * c * self.inputs[0] ** (c - 1)
+
+
+class PiecewiseConstant(Function):
+    """``fn(x)`` for a function that is constant between its jumps: sign, the mask x > 0 of relu'.
+
+    Its derivative is 0, taken as 0 at the jumps too (as PyTorch does). It still is an op: a
+    gradient that passes only through it reaches x as a zero tensor, so ``grad(..., x)`` answers
+    zeros where a constant mask would make x look unused (PyTorch's relu backward,
+    ``threshold_backward(grad, result)``, is differentiable in ``result`` in the same way).
+    """
+
+    zero_derivative = True  # the engine sends x its zero gradient; there is no backward to run
+
+    def __init__(self, fn):
+        self.fn = fn  # array -> array of the same shape (bool or numbers)
+
+    def forward(self, x):
+        return self.fn(x).astype(x.dtype, copy=False)
+
+
 class Abs(Function):
     def forward(self, x):
         return backend.get_array_module(x).abs(x)
 
     def backward(self, gy):
-        x = self.inputs[0]
-        return gy * constant(x.xp.sign(x.data), x)  # sign(0) = 0, as in PyTorch
+        return gy * sign(self.inputs[0])  # sign(0) = 0, as in PyTorch
 
 
 class Clamp(Function):
@@ -122,6 +185,19 @@ def log1p(x):
 
 def sqrt(x):
     return Sqrt()(x)
+
+
+def pow(a, b):
+    """``a ** b``; a number as the exponent (``x ** 2``) takes `PowScalar`."""
+    a, exponent = _pair(a, b)  # exponent.dtype is the result's: a bool tensor ** 2 is int64, as in PyTorch
+    if isinstance(b, (numbers.Number, np.generic)):
+        return PowScalar(b.item() if isinstance(b, np.generic) else b)(cast(a, exponent.dtype))
+    return Pow()(a, exponent)
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of each element; the derivative is 0 everywhere (at 0 too, as PyTorch)."""
+    return PiecewiseConstant(lambda a: backend.get_array_module(a).sign(a))(x)
 
 
 def abs(x):

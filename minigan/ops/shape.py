@@ -3,6 +3,8 @@
 Each backward is another op of this file: reshape undoes reshape, a permutation is undone by
 its inverse, broadcasting is undone by summing (``sum_to``), indexing by scattering.
 """
+import itertools
+
 import numpy as np
 
 from .. import backend
@@ -133,7 +135,8 @@ class SumTo(Function):
 
     def forward(self, x):
         lead = x.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1)
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape)
+                                          if n == 1 and x.shape[lead + i] != 1)
         return x.sum(axis=axes, keepdims=True).reshape(self.shape)
 
     def backward(self, gy):
@@ -200,18 +203,19 @@ class Cat(Function):
     def backward(self, gy):
         bounds = np.cumsum([0] + [x.shape[self.dim] for x in self.inputs])
         lead = (slice(None),) * self.dim
-        return tuple(gy[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+        return tuple(gy[lead + (slice(a, b),)] for a, b in itertools.pairwise(bounds))
 
 
 def cat(tensors, dim=0):
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    d = normalize_dim(dim, tensors[0].ndim)
+    first = tensors[0]
+    d = normalize_dim(dim, first.ndim)
     for i, t in enumerate(tensors):
-        if t.ndim != tensors[0].ndim or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
+        if t.ndim != first.ndim or t.shape[:d] + t.shape[d + 1:] != first.shape[:d] + first.shape[d + 1:]:
             raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
-                             f"{tensors[0].shape} outside dim {d}")
+                             f"{first.shape} outside dim {d}")
     return Cat(d)(*tensors)
 
 
@@ -236,7 +240,7 @@ def split(x, split_size_or_sections, dim=0):
             raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dim {d}")
     bounds = np.cumsum([0] + sizes)
     lead = (slice(None),) * d
-    return tuple(x[lead + (slice(int(a), int(b)),)] for a, b in zip(bounds[:-1], bounds[1:]))
+    return tuple(x[lead + (slice(int(a), int(b)),)] for a, b in itertools.pairwise(bounds))
 
 
 class Cast(Function):

@@ -1,8 +1,14 @@
 """Adam and AdamW: gradient descent scaled per coordinate by running moments of the gradient."""
+from __future__ import annotations
+
 import math
+from typing import Any
+
+import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, blocks, check_non_negative
+from ..tensor import Tensor
+from .optimizer import Optimizer, Params, blocks, check_non_negative
 
 
 class Adam(Optimizer):
@@ -11,7 +17,8 @@ class Adam(Optimizer):
     With learning rate $\gamma$, betas $(\beta_1, \beta_2)$, $\epsilon$ and weight decay $\lambda$, at step $t$:
 
     $$g_t = \nabla_\theta f(\theta_{t-1}) + \lambda \theta_{t-1}
-      \qquad (\text{AdamW instead: } \theta_{t-1} \leftarrow (1 - \gamma\lambda)\,\theta_{t-1},\ g_t = \nabla_\theta f(\theta_{t-1}))$$
+      \qquad (\text{AdamW instead: } \theta_{t-1} \leftarrow (1 - \gamma\lambda)\,\theta_{t-1},\
+      g_t = \nabla_\theta f(\theta_{t-1}))$$
     $$m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2$$
     $$\theta_t = \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \cdot
       \frac{m_t}{\sqrt{v_t} / \sqrt{1 - \beta_2^t} + \epsilon}$$
@@ -21,8 +28,8 @@ class Adam(Optimizer):
     ``decoupled_weight_decay=True`` is AdamW's rule (Loshchilov & Hutter, 2019).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
-                 decoupled_weight_decay=False):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, *, decoupled_weight_decay: bool = False) -> None:
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
@@ -30,7 +37,7 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _update(self, param, grad, state, group):
+    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp = backend.get_array_module(param.data)
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
         if not state:
@@ -70,5 +77,6 @@ class AdamW(Adam):
     $1/\sqrt{v_t}$, so every weight shrinks at the same rate.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True)

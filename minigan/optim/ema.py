@@ -5,13 +5,20 @@ average of its recent weights sits closer to the middle of that orbit, and draws
 than any single iterate (Yazıcı et al., 2019, "The Unusual Effectiveness of Averaging in GAN
 Training"; Karras et al., 2018, use it for every result of ProGAN and StyleGAN).
 """
+from __future__ import annotations
+
 import copy
+from typing import TYPE_CHECKING
 
 from ..autograd import no_grad
 
+if TYPE_CHECKING:
+    from ..nn.module import Module
+
 
 class EMA:
-    r"""A copy of ``model`` whose parameters follow $\bar\theta_t = \beta_t\,\bar\theta_{t-1} + (1 - \beta_t)\,\theta_t$.
+    r"""A copy of ``model`` whose parameters follow
+    $\bar\theta_t = \beta_t\,\bar\theta_{t-1} + (1 - \beta_t)\,\theta_t$.
 
         ema = EMA(generator, decay=0.999)
         ...; opt_g.step(); ema.update(generator)
@@ -30,7 +37,7 @@ class EMA:
     also differs at its first update, which copies the weights instead of averaging them.)
     """
 
-    def __init__(self, model, decay=0.999):
+    def __init__(self, model: Module, decay: float = 0.999) -> None:
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"EMA: decay={decay!r}, expected 0 <= decay < 1")
         self.decay = decay
@@ -38,7 +45,7 @@ class EMA:
         self.module = copy.deepcopy(model)
         self.module.requires_grad_(False)
 
-    def update(self, model):
+    def update(self, model: Module) -> None:
         self.num_updates += 1
         beta = min(self.decay, (1 + self.num_updates) / (10 + self.num_updates))
         with no_grad():

@@ -7,6 +7,12 @@ the end lets them settle. On the 2-D mixtures of `benchmarks/mode_collapse.py`, 
 with a moving average of G (`minigan.optim.EMA`) and a longer run takes the share of high-quality
 samples (within 3 standard deviations of a mode) from about 60% to 98%.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .optimizer import Optimizer
 
 
 class LinearLR:
@@ -24,7 +30,8 @@ class LinearLR:
     also sets the optimizer's rates to the schedule's, so that a resumed run continues on it.
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: start_factor={start_factor!r} must be in (0, 1] and "
                              f"end_factor={end_factor!r} in [0, 1]")
@@ -38,21 +45,21 @@ class LinearLR:
         self.last_epoch = last_epoch
         self.step()
 
-    def factor(self, t):
+    def factor(self, t: int) -> float:
         return self.start_factor + (self.end_factor - self.start_factor) * min(t, self.total_iters) / self.total_iters
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    def step(self):
+    def step(self) -> None:
         self.last_epoch += 1
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = base_lr * self.factor(self.last_epoch)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Continue a saved schedule: its step count and base rates, and the optimizer's ``lr`` to match."""
         self.last_epoch = int(state_dict["last_epoch"]) - 1
         self.base_lrs = [float(lr) for lr in state_dict["base_lrs"]]

@@ -5,8 +5,12 @@ hyperparameters (``lr``, ...; missing ones are filled from the defaults), and ``
 from each parameter to what its update rule remembers (a step count, moving averages).
 A subclass writes only ``_update``, the rule for one parameter.
 """
+from __future__ import annotations
+
 import numbers
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -15,11 +19,14 @@ from ..autograd import enable_grad, no_grad
 from ..nn.module import clear_grads
 from ..tensor import Tensor
 
+# What an optimizer is built over: parameters (``model.parameters()``), or parameter groups, dicts
+# with a "params" entry and hyperparameters of their own.
+Params: TypeAlias = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 BLOCK = 65_536  # elements: 256 KB of float32 per array, so a block's few arrays stay in a core's cache
 
 
-def blocks(*arrays):
+def blocks(*arrays: np.ndarray) -> Sequence[Sequence[np.ndarray]]:
     """The same-shaped ``arrays`` cut into matching blocks of about BLOCK elements (runs of their
     first axis), for an update rule that runs a dozen elementwise steps. Such an update is
     memory-bound: a 25 MB weight, done whole, goes through main memory once per step; done in
@@ -37,20 +44,22 @@ def blocks(*arrays):
 
 
 class Optimizer:
-    def __init__(self, params, defaults):
+    """The base class: holds ``param_groups`` and ``state``; subclasses write ``_update``."""
+
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError("params given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got a Tensor; pass model.parameters() or [tensor]")
         self.defaults = defaults
-        self.state = defaultdict(dict)  # keyed by the parameter itself (Tensors hash by identity)
-        self.param_groups = []
-        params = list(params)
-        if not params:
+        self.state: dict[Tensor, dict[str, Any]] = defaultdict(dict)  # keyed by the parameter (hashed by identity)
+        self.param_groups: list[dict[str, Any]] = []
+        given: list[Any] = list(params)
+        if not given:
             raise ValueError("optimizer got an empty parameter list")
-        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+        for group in given if isinstance(given[0], dict) else [{"params": given}]:
             self.add_param_group(group)
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyperparameters (e.g. a smaller ``lr``)."""
         group = dict(param_group)
         params = group["params"]
@@ -64,15 +73,16 @@ class Optimizer:
         for name, default in self.defaults.items():
             group.setdefault(name, default)
         taken = {id(p) for g in self.param_groups for p in g["params"]}
-        if len({id(p) for p in group["params"]}) != len(group["params"]) or any(id(p) in taken for p in group["params"]):
+        ids = [id(p) for p in group["params"]]
+        if len(set(ids)) != len(ids) or any(i in taken for i in ids):
             raise ValueError("some parameters appear more than once in the optimizer's parameter groups")
         self.param_groups.append(group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter: None (the default), or zeros."""
         clear_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
         """Update every parameter that has a gradient, in place, outside the graph.
 
         ``closure``, if given, is called first (with grad mode on) to recompute the loss and the
@@ -89,11 +99,11 @@ class Optimizer:
                         self._update(param, param.grad.data, self.state[param], group)
         return loss
 
-    def _update(self, param, grad, state, group):
+    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Change ``param.data`` in place, given its gradient array, its state dict and its group."""
         raise NotImplementedError
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer's state in PyTorch's layout, each parameter replaced by its index::
 
             {"state": {0: {"step": 5, "exp_avg": array, "exp_avg_sq": array}, 1: {...}, ...},
@@ -103,7 +113,7 @@ class Optimizer:
         updated yet has no entry. State arrays are copies, on the parameters' device; everything
         else is an int, a float, a bool, None or a tuple of floats: all JSON-able.
         """
-        index = {}
+        index: dict[int, int] = {}  # id(parameter) -> its index
         param_groups = []
         for group in self.param_groups:
             saved = {name: value for name, value in group.items() if name != "params"}
@@ -114,7 +124,7 @@ class Optimizer:
                  for param, values in self.state.items() if values}
         return {"state": state, "param_groups": param_groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()`` into an optimizer built over the same parameters, in the same order.
 
         Hyperparameters are taken from the saved groups; state arrays move to each parameter's
@@ -125,13 +135,13 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, this optimizer has "
                              f"{len(self.param_groups)}")
-        params = {}
+        params: dict[int, Tensor] = {}
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"loaded state dict's parameter group {i} has {len(saved['params'])} parameters, "
                                  f"this optimizer's has {len(group['params'])}")
             params.update(zip((int(k) for k in saved["params"]), group["params"]))
-        state = defaultdict(dict)
+        state: dict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
             if int(key) not in params:
                 raise ValueError(f"loaded state dict has state for parameter {key}, which none of its groups lists")
@@ -151,7 +161,7 @@ class Optimizer:
                           for name, v in saved.items() if name != "params"})
         self.state = state
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -159,7 +169,7 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-def check_non_negative(**hyperparameters):
+def check_non_negative(**hyperparameters: float) -> None:
     """PyTorch's argument checks: a negative learning rate, epsilon, ... is a mistake."""
     for name, value in hyperparameters.items():
         if value < 0:

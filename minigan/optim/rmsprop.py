@@ -1,6 +1,13 @@
 """RMSprop: gradient descent divided by a running root mean square of the gradient (WGAN's optimizer)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from ..tensor import Tensor
+from .optimizer import Optimizer, Params, check_non_negative
 
 
 class RMSprop(Optimizer):
@@ -18,12 +25,13 @@ class RMSprop(Optimizer):
     ``grad_avg`` $\bar g$ (centered) and ``momentum_buffer`` $b$ ($\mu > 0$).
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False) -> None:
         check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered))
 
-    def _update(self, param, grad, state, group):
+    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp = backend.get_array_module(param.data)
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:

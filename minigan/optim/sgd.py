@@ -1,5 +1,12 @@
 """Stochastic gradient descent (随机梯度下降), with momentum, dampening, Nesterov and weight decay."""
-from .optimizer import Optimizer, check_non_negative
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, Params, check_non_negative
 
 
 class SGD(Optimizer):
@@ -16,14 +23,15 @@ class SGD(Optimizer):
     The state of a parameter is its ``momentum_buffer`` $b$ (none when $\mu = 0$).
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         check_non_negative(lr=lr, momentum=momentum, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
 
-    def _update(self, param, grad, state, group):
+    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum = group["momentum"]
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param.data

@@ -9,11 +9,18 @@ the convolution is then one GEMM with the weight matrix, which BLAS runs at full
 The windows are one strided *view* of the padded input (no copy, no loop); ``reshape`` then
 copies them into ``cols`` once. We work channels-last (N, H, W, C) inside: a window row
 (kH, kW, C) is then made of runs of C contiguous numbers, which copies ~8x faster than the
-NCHW order, whose innermost run is one output row read with stride s.
+NCHW order, whose innermost run is one output row read with stride s. (With groups, below,
+the arrays are (G, N, H, W, C/G) and the runs C/G long.)
 
 **col2im** is the adjoint: add every row of ``cols`` back onto the window it came from. Windows
 overlap, so this is one strided ``+=`` per kernel offset (kH*kW of them), never a scatter; the
 transposed convolution computes each offset's share with its own GEMM just before adding it.
+
+**Groups.** With ``groups`` = G the channels split into G independent convolutions side by side:
+output channel o, of group g = o // (C_out/G), reads input channels g*C_in/G ... (g+1)*C_in/G - 1
+only, so the weight is (C_out, C_in/G, kH, kW) (depthwise: G = C_in, one filter per channel).
+Every matrix below therefore carries the group as a leading axis, (G, rows, columns), and each
+GEMM is one batched ``@`` over it; G = 1 is the plain convolution, with a leading axis of one.
 
 **Three primitives, each the others' backward.** A convolution is bilinear, so everything
 follows from one identity, for any x, w and g (g shaped like the output):
@@ -22,9 +29,10 @@ follows from one identity, for any x, w and g (g shaped like the output):
 
 conv2d is the derivative of this number with respect to g, conv_transpose2d with respect to x,
 conv2d_weight with respect to w (the Functions `Conv2d`, `ConvTranspose2d`, `Conv2dGradWeight`).
-Differentiating each once more gives the other two: e.g. d<G, conv2d_weight(x, g)>/dx =
-conv_transpose2d(g, G). All three share one `_Geometry`, so every shape round-trips exactly (no
-output_padding guesswork) and derivatives of any order work, with respect to weights too.
+Differentiating each once more gives the other two: e.g. d<v, conv2d_weight(x, g)>/dx =
+conv_transpose2d(g, v). All three share one `_Geometry`, groups included, so every shape
+round-trips exactly (no output_padding guesswork) and derivatives of any order work, with respect
+to weights too.
 """
 import numbers
 from typing import NamedTuple
@@ -49,6 +57,7 @@ class _Geometry(NamedTuple):
     dilation: tuple
     image: tuple
     grid: tuple
+    groups: int = 1  # convolutions only: how many independent convolutions the channels split into
 
     @property
     def span(self):
@@ -105,31 +114,44 @@ def _overlap_add(out, values, g, axis):
     return _crop(out, g.padding, g.image, axis)
 
 
-def _channels_last(a):
-    """(N, C, H, W) -> the matrix (N*H*W, C)."""
-    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+def _channels_last(a, groups):
+    """(N, C, H, W) -> the view (G, N, H, W, C/G): the channels split into their groups, and last."""
+    n, c, h, w = a.shape
+    return a.reshape(n, groups, c // groups, h, w).transpose(1, 0, 3, 4, 2)
+
+
+def _pixel_rows(a, groups):
+    """(N, C, H, W) -> the matrices (G, N*H*W, C/G): per group, one row per pixel."""
+    return _channels_last(a, groups).reshape(groups, -1, a.shape[1] // groups)
 
 
 def _channels_first(m, n, h, w):
-    """The matrix (N*H*W, C) -> a contiguous (N, C, H, W) array."""
+    """The inverse of `_pixel_rows`: (G, N*H*W, C/G), or that as (G, N, H, W, C/G), -> a
+    contiguous (N, C, H, W) array."""
     xp = backend.get_array_module(m)
-    return xp.ascontiguousarray(m.reshape(n, h, w, -1).transpose(0, 3, 1, 2))
+    return xp.ascontiguousarray(m.reshape(m.shape[0], n, h, w, -1).transpose(1, 0, 4, 2, 3)).reshape(n, -1, h, w)
 
 
-def _weight_matrix(w):
-    """(C_out, C_in, kH, kW) -> (C_out, kH*kW*C_in), the column order of `_im2col`."""
-    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+def _by_group(w, groups):
+    """A weight (C_out, C_in/G, kH, kW) -> (G, C_out/G, C_in/G, kH, kW), a view."""
+    return w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
+
+
+def _weight_matrix(w, groups):
+    """(C_out, C_in/G, kH, kW) -> (G, C_out/G, kH*kW*C_in/G): per group, the column order of `_im2col`."""
+    return _by_group(w, groups).transpose(0, 1, 3, 4, 2).reshape(groups, w.shape[0] // groups, -1)
 
 
 def _im2col(x, g):
-    """(N, C, H, W) -> cols (N*Ho*Wo, kH*kW*C): one row per window, built by one copy."""
-    return _windows(x.transpose(0, 2, 3, 1), g, axis=1).reshape(-1, g.kernel[0] * g.kernel[1] * x.shape[1])
+    """(N, C, H, W) -> cols (G, N*Ho*Wo, kH*kW*C/G): per group, one row per window, built by one copy."""
+    windows = _windows(_channels_last(x, g.groups), g, axis=2)  # (G, N, Ho, Wo, kH, kW, C/G), a view
+    return windows.reshape(g.groups, -1, g.kernel[0] * g.kernel[1] * x.shape[1] // g.groups)
 
 
 # --- the three primitives ------------------------------------------------------------------------
 
 class Conv2d(Function):
-    """y = conv2d(x, w): x (N, C_in, H, W), w (C_out, C_in, kH, kW) -> y (N, C_out, Ho, Wo)."""
+    """y = conv2d(x, w): x (N, C_in, H, W), w (C_out, C_in/G, kH, kW) -> y (N, C_out, Ho, Wo)."""
 
     def __init__(self, geometry, keep_cols=False, cols=None):
         self.geometry, self.keep_cols, self.cols = geometry, keep_cols, cols  # cols: x's im2col, if built
@@ -140,7 +162,7 @@ class Conv2d(Function):
         # PyTorch's THNN kernels kept their ``finput``): not rebuilding it saves ~10% of a
         # forward+backward. A frozen weight (G's step through D) keeps nothing.
         self.cols = cols if self.keep_cols else None
-        y = cols @ _weight_matrix(w).T  # (N*Ho*Wo, C_out)
+        y = cols @ _weight_matrix(w, self.geometry.groups).swapaxes(1, 2)  # (G, N*Ho*Wo, C_out/G)
         return _channels_first(y, x.shape[0], *self.geometry.grid)
 
     def backward(self, gy):
@@ -152,13 +174,13 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """x = conv_transpose2d(y, w): y (N, C_out, Ho, Wo), w (C_out, C_in, kH, kW) -> (N, C_in, H, W).
+    """x = conv_transpose2d(y, w): y (N, C_out, Ho, Wo), w (C_out, C_in/G, kH, kW) -> (N, C_in, H, W).
 
     The adjoint of conv2d in its input: each input pixel spreads w-weighted copies of itself
     over one window of the output. That is cols = rows(y) @ W, then col2im; we run it one kernel
-    offset at a time, GEMM (N*Ho*Wo, C_out) @ (C_out, C_in) then one strided add, so each
-    offset's product is added while still in cache instead of all of cols going through memory
-    (~20% faster than one big GEMM here, and kH*kW times less memory).
+    offset at a time, GEMM (G, N*Ho*Wo, C_out/G) @ (G, C_out/G, C_in/G) then one strided add,
+    so each offset's product is added while still in cache instead of all of cols going through
+    memory (~20% faster than one big GEMM here, and kH*kW times less memory).
     """
 
     def __init__(self, geometry):
@@ -167,11 +189,13 @@ class ConvTranspose2d(Function):
     def forward(self, y, w):
         g, n = self.geometry, y.shape[0]
         xp = backend.get_array_module(y)
-        rows = _channels_last(y)  # (N*Ho*Wo, C_out)
-        taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kH, kW, C_out, C_in): a matrix per offset
-        padded = xp.zeros((n,) + g.span + (w.shape[1],), dtype=y.dtype)
-        image = _overlap_add(padded, lambda i, j: (rows @ taps[i, j]).reshape((n,) + g.grid + (-1,)), g, axis=1)
-        return xp.ascontiguousarray(image.transpose(0, 3, 1, 2))
+        rows = _pixel_rows(y, g.groups)  # (G, N*Ho*Wo, C_out/G)
+        # (kH, kW, G, C_out/G, C_in/G): per offset, a matrix per group
+        taps = xp.ascontiguousarray(_by_group(w, g.groups).transpose(3, 4, 0, 1, 2))
+        padded = xp.zeros((g.groups, n) + g.span + (w.shape[1],), dtype=y.dtype)
+        shape = (g.groups, n) + g.grid + (-1,)
+        image = _overlap_add(padded, lambda i, j: (rows @ taps[i, j]).reshape(shape), g, axis=2)
+        return _channels_first(image, n, *g.image)
 
     def backward(self, gx):
         y, w = self.inputs
@@ -184,17 +208,21 @@ class ConvTranspose2d(Function):
 
 class Conv2dGradWeight(Function):
     """gw = conv2d_weight(x, gy): the gradient of conv2d with respect to its weight,
-    gw[o, c, i, j] = sum_{n,p,q} gy[n, o, p, q] x[n, c, p*s - pad + i*d, q*s - pad + j*d]."""
+    gw[o, c, i, j] = sum_{n,p,q} gy[n, o, p, q] x[n, g*C_in/G + c, p*s - pad + i*d, q*s - pad + j*d],
+    with g the group of output channel o."""
 
     def __init__(self, geometry, cols=None):
         self.geometry, self.cols = geometry, cols  # cols: x's im2col matrix, if already built
 
     def forward(self, x, gy):
-        cols = _im2col(x, self.geometry) if self.cols is None else self.cols
-        # as (kH*kW*C_in, C_out): ~10% faster with OpenBLAS than the (C_out, kH*kW*C_in) product
-        gw = cols.T @ _channels_last(gy)
+        g = self.geometry
+        cols = _im2col(x, g) if self.cols is None else self.cols
+        # per group as (kH*kW*C_in/G, C_out/G): ~10% faster with OpenBLAS than its transpose
+        gw = cols.swapaxes(1, 2) @ _pixel_rows(gy, g.groups)
         xp = backend.get_array_module(gw)
-        return xp.ascontiguousarray(gw.reshape(self.geometry.kernel + (x.shape[1], -1)).transpose(3, 2, 0, 1))
+        c = x.shape[1] // g.groups
+        gw = gw.reshape((g.groups,) + g.kernel + (c, -1)).transpose(0, 4, 3, 1, 2)  # (G, C_out/G, C_in/G, kH, kW)
+        return xp.ascontiguousarray(gw).reshape((-1, c) + g.kernel)
 
     def backward(self, ggw):
         x, gy = self.inputs
@@ -220,27 +248,64 @@ def _positive(value, name, fn, least=1):
     return pair
 
 
-def _check_operands(fn, input, weight, bias, weight_layout, channel_dim):
-    """Tensors of the right rank, dtype and channel count, or a clear error."""
+def _check_groups(fn, groups, channels):
+    """``groups`` as an int that divides every channel count in ``channels``, {name: count}, or a clear error."""
+    if not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"{fn}: groups must be an int >= 1, got {groups!r}")
+    for name, count in channels.items():
+        if count % groups:
+            raise ValueError(f"{fn}: {name} = {count} does not split into groups={groups}")
+    return int(groups)
+
+
+def _conv_padding(fn, padding, kernel, stride, dilation):
+    """conv2d's ``padding`` as ((top, bottom), (left, right)), the one rule that F.conv2d and the
+    Conv2d layer (for its other padding modes) both follow.
+
+    An int or a pair pads both sides alike; 'valid' is no padding; 'same' keeps the size (stride 1
+    only), padding d*(k - 1) in all, the odd extra row/column at the bottom/right (as PyTorch).
+    """
+    if not isinstance(padding, str):
+        return tuple((p, p) for p in _positive(padding, "padding", fn, least=0))
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding != "same":
+        raise ValueError(f"{fn}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    if stride != (1, 1):
+        raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions (as in PyTorch): "
+                         f"it needs stride 1, got stride {stride}; give the padding explicitly")
+    totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _check_operands(fn, input, weight, bias, groups, transposed):
+    """Tensors of the right rank, dtype and channel counts, and ``groups`` as an int, or a clear error."""
     input, weight = as_tensor(input), as_tensor(weight)
+    dim0, dim1 = ("C_in", "C_out") if transposed else ("C_out", "C_in")
+    layout = f"({dim0}, {dim1}/groups, kH, kW)"
     if input.ndim != 4:
         raise ValueError(f"{fn}: expected a 4-D input (N, C, H, W), got shape {input.shape}")
     if weight.ndim != 4:
-        raise ValueError(f"{fn}: expected a 4-D weight {weight_layout}, got shape {weight.shape}")
-    if input.shape[1] != weight.shape[channel_dim]:
+        raise ValueError(f"{fn}: expected a 4-D weight {layout}, got shape {weight.shape}")
+    # C_out for conv2d; its transpose's weight dim 0 is C_in, which must match the input anyway
+    groups = _check_groups(fn, groups, {"C_in": input.shape[1]} if transposed else
+                           {"C_in": input.shape[1], "C_out": weight.shape[0]})
+    # conv2d maps weight dim 1 (times groups) to dim 0, its transpose dim 0 to dim 1 (times groups)
+    in_channels, out_channels = ((weight.shape[0], weight.shape[1] * groups) if transposed
+                                 else (weight.shape[1] * groups, weight.shape[0]))
+    if input.shape[1] != in_channels:
         raise ValueError(f"{fn}: input of shape {input.shape} has {input.shape[1]} channels, but weight of "
-                         f"shape {weight.shape} {weight_layout} expects {weight.shape[channel_dim]}")
+                         f"shape {weight.shape} {layout} with groups={groups} expects {in_channels}")
     tensors = [input, weight]
     if bias is not None:
         bias = as_tensor(bias)
-        out_channels = weight.shape[1 - channel_dim]
         if bias.shape != (out_channels,):
             raise ValueError(f"{fn}: expected a bias of shape ({out_channels},), got {bias.shape}")
         tensors.append(bias)
-    if not all(t.dtype.kind == "f" for t in tensors) or len({t.dtype for t in tensors}) != 1:
+    if not all(backend.is_floating(t.dtype) for t in tensors) or len({t.dtype for t in tensors}) != 1:
         raise TypeError(f"{fn}: input, weight and bias need one floating-point dtype, got "
                         f"{', '.join(str(t.dtype) for t in tensors)}")
-    return input, weight, bias
+    return input, weight, bias, groups
 
 
 def _with_bias(y, bias):
@@ -253,54 +318,49 @@ def _check_size(fn, size, what, input_shape):
                          "the kernel (times dilation) does not fit")
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     r"""2-D convolution (cross-correlation, as in PyTorch) over a batch of images.
 
-    input (N, C_in, H, W), weight (C_out, C_in, kH, kW), bias (C_out,) -> (N, C_out, Ho, Wo):
+    input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) -> (N, C_out, Ho, Wo):
 
-    $y_{n,o,p,q} = b_o + \sum_{c,i,j} w_{o,c,i,j}\, x_{n,c,\, p s - \text{pad} + i d,\, q s - \text{pad} + j d}$,
-    with $H_o = \lfloor (H + 2\,\text{pad} - d (k_H - 1) - 1) / s \rfloor + 1$ (and W likewise).
+    $y_{n,o,p,q} = b_o + \sum_{c,i,j} w_{o,c,i,j}\,
+    x_{n,\, g C_{in}/G + c,\, p s - \text{pad} + i d,\, q s - \text{pad} + j d}$,
+    where $g = \lfloor o / (C_{out}/G) \rfloor$ is the group of output channel o (G = ``groups``;
+    with G = 1 every output channel sees every input channel), and
+    $H_o = \lfloor (H + 2\,\text{pad} - d (k_H - 1) - 1) / s \rfloor + 1$ (and W likewise).
 
     ``padding`` is an int, a pair, ``'valid'`` (no padding) or ``'same'`` (output as large as
     the input; stride 1 only; an odd total padding puts the extra row/column at the bottom/right,
     as PyTorch does).
     """
     fn = "conv2d"
-    input, weight, bias = _check_operands(fn, input, weight, bias, "(C_out, C_in, kH, kW)", channel_dim=1)
+    input, weight, bias, groups = _check_operands(fn, input, weight, bias, groups, transposed=False)
     stride, dilation = _positive(stride, "stride", fn), _positive(dilation, "dilation", fn)
     kernel, image = weight.shape[2:], input.shape[2:]
-    if padding == "same":
-        if stride != (1, 1):
-            raise ValueError(f"{fn}: padding='same' needs stride 1, got stride {stride}")
-        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
-        before, after = tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
-    elif padding == "valid":
-        before = after = (0, 0)
-    elif isinstance(padding, str):
-        raise ValueError(f"{fn}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    else:
-        before = after = _positive(padding, "padding", fn, least=0)
+    pads = _conv_padding(fn, padding, kernel, stride, dilation)
     grid = tuple((n + a + b - d * (k - 1) - 1) // s + 1
-                 for n, a, b, d, k, s in zip(image, before, after, dilation, kernel, stride))
+                 for n, (a, b), d, k, s in zip(image, pads, dilation, kernel, stride))
     _check_size(fn, grid, "output", input.shape)
-    geometry = _Geometry(kernel, stride, before, dilation, image, grid)
+    geometry = _Geometry(kernel, stride, tuple(a for a, _ in pads), dilation, image, grid, groups)
     keep_cols = weight.requires_grad and is_grad_enabled()
     return _with_bias(Conv2d(geometry, keep_cols)(input, weight), bias)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     r"""Transposed convolution (转置卷积), the adjoint of conv2d: the generator's upsampling layer.
 
-    input (N, C_in, H, W), weight (C_in, C_out, kH, kW), bias (C_out,) -> (N, C_out, Ho, Wo):
-    each input pixel adds ``x[n, c, h, w] * weight[c, :, i, j]`` at output position
+    input (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW), bias (C_out,) -> (N, C_out, Ho, Wo):
+    each input pixel adds ``x[n, c, h, w] * weight[c, :, i, j]`` to the C_out/groups output
+    channels of its group, at output position
     $(h s - \text{pad} + i d,\; w s - \text{pad} + j d)$, with
     $H_o = (H - 1) s - 2\,\text{pad} + d (k_H - 1) + 1 + \text{output\_padding}$.
 
     ``output_padding`` (< stride or < dilation) picks among the output sizes that a strided
-    conv2d maps onto the input's size: it adds rows/columns at the bottom/right.
+    conv2d maps onto the input's size: it adds rows/columns at the bottom/right. The arguments
+    come in PyTorch's order, ``groups`` before ``dilation``.
     """
     fn = "conv_transpose2d"
-    input, weight, bias = _check_operands(fn, input, weight, bias, "(C_in, C_out, kH, kW)", channel_dim=0)
+    input, weight, bias, groups = _check_operands(fn, input, weight, bias, groups, transposed=True)
     stride, dilation = _positive(stride, "stride", fn), _positive(dilation, "dilation", fn)
     padding = _positive(padding, "padding", fn, least=0)
     output_padding = _positive(output_padding, "output_padding", fn, least=0)
@@ -311,5 +371,5 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     image = tuple((g - 1) * s - 2 * p + d * (k - 1) + 1 + op
                   for g, s, p, d, k, op in zip(grid, stride, padding, dilation, kernel, output_padding))
     _check_size(fn, image, "output", input.shape)
-    geometry = _Geometry(kernel, stride, padding, dilation, image, grid)
+    geometry = _Geometry(kernel, stride, padding, dilation, image, grid, groups)
     return _with_bias(ConvTranspose2d(geometry)(input, weight), bias)

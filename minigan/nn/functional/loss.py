@@ -9,19 +9,22 @@ Logs are never taken of something that can round to 0: binary_cross_entropy clam
 -100 (as PyTorch), the logit and class losses work with log-sigmoid and log-softmax, which stay
 finite and exact for logits of any size.
 """
+from __future__ import annotations
+
 import warnings
 
 import numpy as np
 
-from ... import ops
-from ...tensor import as_tensor, constant
+from ... import backend, ops
+from ...tensor import Tensor, as_tensor, constant
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "cross_entropy", "nll_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
     r"""Binary cross-entropy (二元交叉熵) of probabilities ``input`` in [0, 1] against ``target``.
 
     $\ell_i = -w_i \left[ t_i \log x_i + (1 - t_i) \log(1 - x_i) \right]$, each log clamped to
@@ -43,7 +46,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(_weighted("binary_cross_entropy", loss, weight), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     r"""Binary cross-entropy of ``target`` against $\sigma(x)$, computed from the logits x.
 
     $\ell_i = -w_i \left[ p_c\, t_i \log \sigma(x_i) + (1 - t_i) \log(1 - \sigma(x_i)) \right]$,
@@ -57,15 +61,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target of shape {target.shape} must have the "
                          f"shape of the input, {input.shape}")
-    log_weight = 1
+    log_weight: Tensor | float = 1
     if pos_weight is not None:
         pos_weight = _broadcastable("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input.shape)
         log_weight = 1 + (pos_weight - 1) * target
-    loss = (1 - target) * input - log_weight * ops.log_sigmoid(input)
+    loss = (1 - target) * input - log_weight * ops.logsigmoid(input)
     return _reduce(_weighted("binary_cross_entropy_with_logits", loss, weight), reduction)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     r"""Mean squared error (均方误差): $\ell_i = (x_i - t_i)^2$.
 
     Shapes that differ but broadcast are accepted with a warning, as in PyTorch (an (N, 1) input
@@ -85,7 +89,8 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce(diff * diff, reduction)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     r"""Cross-entropy (交叉熵) of the softmax of logits ``input`` against ``target``.
 
     ``input``: logits of shape (C,), (N, C) or (N, C, d1, ...). ``target``, either
@@ -110,7 +115,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     n_classes = input.shape[class_dim]
     weight = _class_weight("cross_entropy", weight, n_classes)
     log_p = ops.log_softmax(input, class_dim)  # log-sum-exp with the max subtracted: stable
-    if np.issubdtype(target.dtype, np.floating) and target.shape == input.shape:
+    if backend.is_floating(target.dtype) and target.shape == input.shape:
         if ignore_index >= 0:
             raise ValueError("cross_entropy: ignore_index is not supported with class-probability targets")
         q = target if label_smoothing == 0 else (1 - label_smoothing) * target + label_smoothing / n_classes
@@ -122,7 +127,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return _reduce(loss, reduction, total)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
     r"""Negative log-likelihood (负对数似然) of class indices under log-probabilities ``input``.
 
     ``input``: (C,), (N, C) or (N, C, d1, ...); ``target``: integer classes of the input's shape
@@ -141,12 +147,12 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 # --- the pieces the losses share ------------------------------------------------------------------
 
-def _check_reduction(name, reduction):
+def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _reduce(loss, reduction, total=None):
+def _reduce(loss: Tensor, reduction: str, total: Tensor | None = None) -> Tensor:
     """'none', 'sum', or 'mean': divided by ``total`` (the summed class weights) if given, else by the count."""
     if reduction == "none":
         return loss
@@ -155,7 +161,7 @@ def _reduce(loss, reduction, total=None):
     return loss.mean() if total is None else loss.sum() / total
 
 
-def _broadcastable(name, what, value, shape):
+def _broadcastable(name: str, what: str, value: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``value`` as a Tensor, if it broadcasts to ``shape`` (and does not widen it)."""
     value = as_tensor(value)
     try:
@@ -167,11 +173,11 @@ def _broadcastable(name, what, value, shape):
     return value
 
 
-def _weighted(name, loss, weight):
+def _weighted(name: str, loss: Tensor, weight: Tensor | None) -> Tensor:
     return loss if weight is None else loss * _broadcastable(name, "weight", weight, loss.shape)
 
 
-def _clamped_log(x):
+def _clamped_log(x: Tensor) -> Tensor:
     """log x, clamped to >= -100 as PyTorch's BCE does: log 0 gives -100, not -inf.
 
     Where x = 0 the log is taken of 1 instead and thrown away, so there is no divide-by-zero
@@ -181,7 +187,7 @@ def _clamped_log(x):
     return ops.where(positive, ops.log(ops.where(positive, x, 1.0)).clamp(min=-100), -100.0)
 
 
-def _class_weight(name, weight, n_classes):
+def _class_weight(name: str, weight: Tensor | None, n_classes: int) -> Tensor | None:
     if weight is None:
         return None
     weight = as_tensor(weight)
@@ -190,18 +196,19 @@ def _class_weight(name, weight, n_classes):
     return weight
 
 
-def _valid(target, ignore_index):
+def _valid(target: Tensor, ignore_index: int) -> np.ndarray:
     return target.data != ignore_index
 
 
-def _soft_nll(log_p, q, weight, class_dim):
+def _soft_nll(log_p: Tensor, q: Tensor | float, weight: Tensor | None, class_dim: int) -> Tensor:
     r"""$-\sum_c w_c\, q_c \log p_c$ along the class dim: the cross-entropy of q against p."""
     if weight is not None:
         q = q * weight.reshape((-1,) + (1,) * (log_p.ndim - class_dim - 1))
     return -ops.sum(log_p * q, class_dim)
 
 
-def _nll(log_p, target, weight, ignore_index, name):
+def _nll(log_p: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+         name: str) -> tuple[Tensor, Tensor]:
     r"""Per element $-w_{y_i} \log p_{i, y_i}$ (0 where ignored), and $\sum_i w_{y_i}$ over the kept i.
 
     The picking is integer-array indexing, ``log_p[i, y_i, j, ...]``, whose backward pass
@@ -218,7 +225,7 @@ def _nll(log_p, target, weight, ignore_index, name):
     xp = log_p.xp
     valid = _valid(target, ignore_index)
     classes = xp.where(valid, target.data, 0)  # an ignored target picks class 0, then gets weight 0
-    if classes.size and not (0 <= int(classes.min()) and int(classes.max()) < n_classes):
+    if classes.size and not (int(classes.min()) >= 0 and int(classes.max()) < n_classes):
         bad = int(classes.max()) if int(classes.min()) >= 0 else int(classes.min())
         raise IndexError(f"{name}: target {bad} is out of bounds for {n_classes} classes")
     # One open-grid index per non-class dim: i, j, ... broadcast against the class index y.

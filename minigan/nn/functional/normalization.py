@@ -9,14 +9,20 @@ $\mu$ and $\sigma^2$, and so does the backward of the backward. That matters: th
 WGAN-GP differentiates a normalised critic twice, and a fused backward that treats
 $1/\sqrt{\sigma^2 + \epsilon}$ as a constant would get its second derivative wrong.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
 from ... import ops
-from ...tensor import as_tensor
+from ...tensor import Tensor, as_tensor
 
 __all__ = ["batch_norm", "layer_norm"]
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     r"""Batch normalisation (批归一化) of an (N, C, *) input: per channel c, over the batch and space.
 
     $y = \gamma_c \, (x - \mu_c) / \sqrt{\sigma_c^2 + \epsilon} + \beta_c$.
@@ -61,7 +67,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                         None if bias is None else bias.reshape(per_channel))
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     r"""Layer normalisation (层归一化): each sample over its last dims, those of ``normalized_shape``.
 
     $y = \gamma \odot (x - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta$, with $\mu$, $\sigma^2$ (biased)
@@ -81,7 +88,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _scale_shift(centred, var, eps, weight, bias)
 
 
-def _moments(x, dims):
+def _moments(x: Tensor, dims: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
     r"""$\mu$, $x - \mu$ and the biased $\sigma^2$ over ``dims`` (kept as size 1)."""
     mean = ops.mean(x, dims, keepdim=True)
     centred = x - mean
@@ -89,7 +96,7 @@ def _moments(x, dims):
     return mean, centred, ops.mean(centred * centred, dims, keepdim=True)
 
 
-def _scale_shift(centred, var, eps, weight, bias):
+def _scale_shift(centred: Tensor, var: Tensor, eps: float, weight: Tensor | None, bias: Tensor | None) -> Tensor:
     r"""$(x - \mu) \cdot \gamma / \sqrt{\sigma^2 + \epsilon} + \beta$, with $\gamma$, $\beta$ optional.
 
     $\gamma / \sqrt{\sigma^2 + \epsilon}$ is formed first: for batch_norm both are per-channel
@@ -102,6 +109,6 @@ def _scale_shift(centred, var, eps, weight, bias):
     return y if bias is None else y + bias
 
 
-def _update_running(stat, batch_value, momentum):
+def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:
     """An exponential moving average, written into ``stat``'s own array (outside the graph)."""
     stat.data[...] = (1 - momentum) * stat.data + momentum * batch_value.reshape(stat.shape)

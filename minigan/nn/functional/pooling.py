@@ -5,64 +5,74 @@ of every channel out, (N, C, H, W) -> (N, C, Ho, Wo, kH, kW), and its backward `
 them back (col2im); each is the other's backward, so both are differentiable to any order. Then
 
     avg_pool2d = sum of each window / its size,
-    max_pool2d = sum of each window where a constant one-hot mask marks its maximum,
+    max_pool2d = sum of each window where a one-hot mask (derivative 0) marks its maximum,
 
 and autograd derives every backward from these two lines. ``pad`` is one Function whose
 backward is itself with the widths negated (padding and cropping are adjoint).
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
+from typing import TypeAlias
+
+import numpy as np
 
 from ... import backend
 from ...autograd import Function
 from ...ops import getitem, sum, where
-from ...tensor import as_tensor, constant
+from ...ops.elementwise import PiecewiseConstant
+from ...tensor import Tensor, as_tensor, constant
 from .conv import _Geometry, _overlap_add, _positive, _windows
 
 __all__ = ["max_pool2d", "avg_pool2d", "pad"]
+
+IntPair: TypeAlias = int | tuple[int, int]  # a kernel size, stride, ...: one int for both dims, or (height, width)
 
 
 class _Unfold(Function):
     """(N, C, H, W) -> every window of every channel, (N, C, Ho, Wo, kH, kW), padded with ``fill``."""
 
-    def __init__(self, geometry, fill=0.0):
+    def __init__(self, geometry: _Geometry, fill: float = 0.0) -> None:
         self.geometry, self.fill = geometry, fill
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).ascontiguousarray(_windows(x, self.geometry, axis=2, fill=self.fill))
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return _Fold(self.geometry)(gy)  # the padding is a constant: it gets no gradient
 
 
 class _Fold(Function):
     """The adjoint of `_Unfold`: add each window back where it came from (col2im)."""
 
-    def __init__(self, geometry):
+    def __init__(self, geometry: _Geometry) -> None:
         self.geometry = geometry
 
-    def forward(self, cols):
+    def forward(self, cols: np.ndarray) -> np.ndarray:
         xp = backend.get_array_module(cols)
         padded = xp.zeros(cols.shape[:2] + self.geometry.span, dtype=cols.dtype)
         return xp.ascontiguousarray(_overlap_add(padded, lambda i, j: cols[..., i, j], self.geometry, axis=2))
 
-    def backward(self, gx):
+    def backward(self, gx: Tensor) -> Tensor:
         return _Unfold(self.geometry)(gx)
 
 
-def _pool_geometry(fn, input, kernel_size, stride, padding, dilation, ceil_mode):
+def _pool_geometry(fn: str, input: Tensor, kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
+                   dilation: IntPair, ceil_mode: bool) -> tuple[Tensor, _Geometry]:
     """Check a pooling call and work out its windows (PyTorch's output-size rule, ceil_mode included)."""
     input = as_tensor(input)
     if input.ndim != 4:
         raise ValueError(f"{fn}: expected a 4-D input (N, C, H, W), got shape {input.shape}")
-    if input.dtype.kind != "f":
+    if not backend.is_floating(input.dtype):
         raise TypeError(f"{fn}: expected a floating-point input, got {input.dtype}")
     kernel = _positive(kernel_size, "kernel_size", fn)
-    stride = kernel if stride is None else _positive(stride, "stride", fn)
-    padding, dilation = _positive(padding, "padding", fn, least=0), _positive(dilation, "dilation", fn)
-    if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"{fn}: padding {padding} must be at most half the kernel size {kernel}")
+    strides = kernel if stride is None else _positive(stride, "stride", fn)
+    pads, dilations = _positive(padding, "padding", fn, least=0), _positive(dilation, "dilation", fn)
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(f"{fn}: padding {pads} must be at most half the kernel size {kernel}")
     grid = []
-    for n, k, s, p, d in zip(input.shape[2:], kernel, stride, padding, dilation):
+    for n, k, s, p, d in zip(input.shape[2:], kernel, strides, pads, dilations):
         size = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
         if ceil_mode and (size - 1) * s >= n + p:
             size -= 1  # the last window must start inside the input or its left padding
@@ -70,10 +80,12 @@ def _pool_geometry(fn, input, kernel_size, stride, padding, dilation, ceil_mode)
     if min(grid) < 1:
         raise ValueError(f"{fn}: the output {tuple(grid)} is empty for an input of shape {input.shape} "
                          f"and kernel {kernel}")
-    return input, _Geometry(kernel, stride, padding, dilation, input.shape[2:], tuple(grid))
+    return input, _Geometry(kernel, strides, pads, dilations, input.shape[2:], tuple(grid))
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     r"""The largest value of each window:
     $y_{n,c,p,q} = \max_{i,j} x_{n,c,\,p s - \text{pad} + i d,\, q s - \text{pad} + j d}$.
 
@@ -84,10 +96,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     input, g = _pool_geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     xp = input.xp
     windows = _Unfold(g, fill=-float("inf"))(input)
-    flat = windows.data.reshape(windows.shape[:4] + (-1,))
+    flat: np.ndarray = windows.data.reshape(windows.shape[:4] + (-1,))
     best = xp.argmax(flat, axis=-1)  # the first maximum (or the first NaN) of each window
     picked = (xp.arange(flat.shape[-1]) == best[..., None]).reshape(windows.shape)
-    out = sum(where(picked, windows, 0), dim=(-2, -1))
+    # The one-hot mask as an op of the windows, with derivative 0: the input a gradient passes
+    # only through the choice of maximum gets zeros (as in PyTorch), not "unused". `where` first:
+    # the -inf of the padding times a 0 of the mask would be NaN.
+    mask = PiecewiseConstant(lambda _: picked)(windows)
+    out = sum(where(picked, windows, 0) * mask, dim=(-2, -1))
     if not return_indices:
         return out
     (s_h, s_w), (p_h, p_w), (d_h, d_w) = g.stride, g.padding, g.dilation
@@ -97,8 +113,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out, as_tensor((rows * g.image[1] + columns).astype(xp.int64))
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     r"""The mean of each window:
     $y_{n,c,p,q} = \frac{1}{D_{p,q}} \sum_{i,j} x_{n,c,\,p s - \text{pad} + i,\, q s - \text{pad} + j}$.
 
@@ -126,17 +142,17 @@ class _ConstantPad(Function):
     """Pad with ``value``; a negative width crops. The backward crops what was padded and pads
     (with 0) what was cropped: ``_ConstantPad`` with the widths negated."""
 
-    def __init__(self, widths, value):
+    def __init__(self, widths: Sequence[tuple[int, int]], value: float) -> None:
         self.widths, self.value = widths, value
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         xp = backend.get_array_module(x)
         grow = [(max(b, 0), max(a, 0)) for b, a in self.widths]
         if any(b or a for b, a in grow):
             x = xp.pad(x, grow, constant_values=self.value)
         return x[tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(self.widths, x.shape))]
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return _ConstantPad([(-b, -a) for b, a in self.widths], 0)(gy)
 
 
@@ -145,7 +161,7 @@ _INDEX_MODES = {"reflect": ("reflect", lambda n: n - 1), "replicate": ("edge", l
                 "circular": ("wrap", lambda n: n)}
 
 
-def pad(input, pad, mode="constant", value=0):
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = 0) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (before, after) widths from the last dim
     backwards, as PyTorch: ``(left, right, top, bottom)`` pads W, then H.
 
