@@ -211,6 +211,8 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
     # id(tensor) -> (tensor, accumulated gradient). A gradient known to be zero is the marker _ZERO
     # until the end: each backward is linear in its gradient, so zero in means zero out, and the
     # functions behind a zero are skipped instead of multiplying zeros (as a conv's backward would).
+    # One difference from PyTorch follows: where a local derivative behind the zero is infinite
+    # (sqrt' at 0), PyTorch multiplies 0 * inf = NaN, and minigan answers the exact 0.
     grads: dict[int, tuple[Tensor, Any]] = {}  # Any: a Tensor, or _ZERO
 
     def accumulate(x, g):

@@ -115,31 +115,31 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
     optimizer = optim.Adam(model.parameters(), lr=lr)
     total_steps, step = epochs * len(loader), 0
 
-    bar = progress_bar(total_steps, desc="classifier", enabled=progress)
-    for epoch in range(epochs):
-        model.train()
-        order, losses = loader.order(epoch), []
-        for batch in range(len(loader)):
-            rows = order[batch * batch_size:(batch + 1) * batch_size]
-            images = train_images[rows]
-            if max_shift:
-                images = random_shift(images, max_shift, random.generator())
-            optimizer.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-            loss = F.cross_entropy(model(tensor(images)), tensor(train_labels[rows]))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            losses.append(loss.item())
-            if not math.isfinite(losses[-1]):
-                raise FloatingPointError(f"train_classifier: the loss is {losses[-1]} at step {step}")
-            bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{losses[-1]:.4f}", refresh=False)
-            bar.update()
-        metrics = evaluate(model, test_images, test_labels)
-        if progress:  # a line per epoch above the bar, on stderr with it
-            bar.write(f"epoch {epoch + 1}/{epochs}: train loss {np.mean(losses):.4f}, test loss {metrics['loss']:.4f}, "
-                      f"test accuracy {metrics['accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-    bar.close()
+    with progress_bar(total_steps, desc="classifier", enabled=progress) as bar:
+        for epoch in range(epochs):
+            model.train()
+            order, losses = loader.order(epoch), []
+            for batch in range(len(loader)):
+                rows = order[batch * batch_size:(batch + 1) * batch_size]
+                images = train_images[rows]
+                if max_shift:
+                    images = random_shift(images, max_shift, random.generator())
+                optimizer.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+                loss = F.cross_entropy(model(tensor(images)), tensor(train_labels[rows]))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                step += 1
+                losses.append(loss.item())
+                if not math.isfinite(losses[-1]):
+                    raise FloatingPointError(f"train_classifier: the loss is {losses[-1]} at step {step}")
+                bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{losses[-1]:.4f}", refresh=False)
+                bar.update()
+            metrics = evaluate(model, test_images, test_labels)
+            if progress:  # a line per epoch above the bar, on stderr with it
+                bar.write(f"epoch {epoch + 1}/{epochs}: train loss {np.mean(losses):.4f}, "
+                          f"test loss {metrics['loss']:.4f}, test accuracy {metrics['accuracy']:.4f} "
+                          f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
 
     result = {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"], "train_loss": float(np.mean(losses)),
               "epochs": epochs, "seed": seed, "seconds": time.perf_counter() - t0, "out": out}

@@ -46,7 +46,12 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    train = commands.add_parser("train", help="train a GAN; write samples, losses and checkpoints to a run directory")
+    from .gan.recipes import LOSSES
+
+    losses = "\n".join(f"  {name:11s} {recipe.describe()}" for name, recipe in LOSSES.items())
+    train = commands.add_parser("train", help="train a GAN; write samples, losses and checkpoints to a run directory",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=f"losses (--loss) and what each trains with by default:\n{losses}")
     add_config_options(train)
     train.add_argument("--resume", action="store_true", help="continue from the run directory's last.npz")
 
@@ -95,7 +100,8 @@ def train(args):
             raise
         raise UsageError(f"minigan train: {error}") from None
     config = trainer.cfg
-    print(f"Training {config.model} with the {config.loss} loss on {config.data}: {trainer.total_steps} steps "
+    data = f"the IDX files in {config.data_dir}" if config.data_dir else config.data
+    print(f"Training {config.model} with the {config.loss} loss on {data}: {trainer.total_steps} steps "
           f"(from step {trainer.step}), run directory {config.out}")
     try:
         status = trainer.train()

@@ -6,6 +6,7 @@ every 5% of the work.
 """
 from __future__ import annotations
 
+import re
 import sys
 
 from tqdm import tqdm
@@ -15,12 +16,15 @@ class _Lines:
     """A stream for tqdm that turns each redraw into a line of its own."""
 
     def __init__(self, stream):
-        self.stream = stream
+        self.stream, self.last = stream, None
 
     def write(self, text):
         text = text.replace("\r", "").rstrip()
-        if text:
+        count = re.search(r"\d+/\d+ \[", text)  # "35/100 [": closing redraws the last count, written once
+        key = count.group() if count else text
+        if text and key != self.last:
             self.stream.write(text + "\n")
+            self.last = key
 
     def flush(self):
         self.stream.flush()

@@ -324,10 +324,16 @@ def _operand(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (numbers.Number, np.generic)):
-        rank = _KIND_RANK[np.asarray(value).dtype.kind]
+        kind = np.asarray(value).dtype.kind
+        if kind not in _KIND_RANK:
+            raise TypeError(f"minigan tensors are bool, integer or floating point; "
+                            f"got the {type(value).__name__} {value!r}")
+        rank = _KIND_RANK[kind]
         dtype = like.dtype if rank <= _KIND_RANK[like.dtype.kind] else _SCALAR_DEFAULT[rank]
         return Tensor(like.xp.asarray(value, dtype=dtype))
     return as_tensor(value)
 
 
-from . import autograd, ops  # noqa: E402  (the methods above call into these at run time)
+# The one import circle minigan allows: the methods above call into the ops and autograd at run
+# time, and every op makes Tensors. One engine split over files, as in PyTorch (tests/test_imports.py).
+from . import autograd, ops  # noqa: E402

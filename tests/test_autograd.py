@@ -306,3 +306,11 @@ def test_hessian_vector_product_against_pytorch():
         assert (h is None) == (t is None)
         if h is not None:
             np.testing.assert_allclose(h.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_zero_gradient_stays_zero_behind_an_infinite_derivative():
+    """The one place minigan differs from PyTorch on purpose: d sign(sqrt(x))/dx at x = 0 is the
+    exact 0 here, where PyTorch multiplies its zero by sqrt'(0) = inf and answers NaN."""
+    x = mg.tensor([0.0, 4.0], requires_grad=True)
+    (g,) = mg.grad(mg.sign(mg.sqrt(x)).sum(), x)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])

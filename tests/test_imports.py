@@ -2,7 +2,9 @@
 
 Every ``import`` and ``from ... import`` of every module counts, the ones inside functions too: a
 deferred import hides a circle from Python, not from a reader. ``from .pkg import name`` is an
-edge to ``pkg.name`` when that is a module, else to ``pkg``.
+edge to ``pkg.name`` when that is a module, else to ``pkg``. A module's own package is not an
+edge: importing ``minigan.nn.conv`` runs ``minigan/nn/__init__.py`` first, which imports
+``minigan.nn.conv`` back, and every package would be a circle of that kind.
 """
 import ast
 import pathlib

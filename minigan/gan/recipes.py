@@ -33,7 +33,7 @@ class LossRecipe:
 
     d_loss: LossFn
     g_loss: LossFn
-    about: str  # one line for `minigan train --help`
+    about: str  # what it is, in a few words
     optimizer_name: str = "adam"  # "adam" or "rmsprop"
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
@@ -44,6 +44,15 @@ class LossRecipe:
     def for_data(self, kind: str) -> LossRecipe:
         """The recipe for a model's kind of data ("2d" for the toy mixtures, else images)."""
         return dataclasses.replace(self, on_2d={}, **self.on_2d) if kind == "2d" else self
+
+    def describe(self) -> str:
+        """One line for `minigan train --help`: what the loss is and what it trains with."""
+        optimizer = f"RMSprop, lr {self.lr:g}" if self.optimizer_name == "rmsprop" else \
+            f"Adam, lr {self.lr:g}, betas {self.betas[0]:g} {self.betas[1]:g}"
+        clip = ", D's weights clipped (--clip-value)" if self.clip else ""
+        on_2d = f"; on 2-D data {', '.join(f'{k} {v}' for k, v in self.on_2d.items())}" if self.on_2d else ""
+        steps = f"{self.n_critic} D step{'s' if self.n_critic > 1 else ''} per G step"
+        return f"{self.about}; {optimizer}, {steps}{clip}{on_2d}"
 
     def optimizer(self, parameters: Params, lr: float, betas: tuple[float, float]) -> optim.Optimizer:
         """This recipe's optimizer over ``parameters`` (``betas`` are Adam's: RMSprop has none)."""
@@ -92,6 +101,10 @@ def wasserstein_g(D, real, fake, cfg):
     return L.wasserstein_generator_loss(D(fake))
 
 
+def hinge_g(D, real, fake, cfg):
+    return L.hinge_generator_loss(D(fake))
+
+
 def article001_g(D, real, fake, cfg):
     return L.article001_generator_loss(D, real, fake)
 
@@ -100,10 +113,10 @@ LOSSES: dict[str, LossRecipe] = {
     "minimax": LossRecipe(cross_entropy_d, saturating_g, "the minimax game, G's loss log(1 - D(G(z)))"),
     "ns": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating: G's loss -log D(G(z))"),
     "ns-r1": LossRecipe(cross_entropy_r1_d, nonsaturating_g, "non-saturating, R1 penalty on real data (--r1-gamma)"),
-    "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: RMSprop, weight clipping (--clip-value)",
+    "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: the Wasserstein critic",
                        optimizer_name="rmsprop", lr=5e-5, n_critic=5, clip=True),
     "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)",
                           lr=1e-4, betas=(0.5, 0.9), n_critic=5),
-    "hinge": LossRecipe(hinge_d, wasserstein_g, "hinge loss (SNGAN, BigGAN)"),
+    "hinge": LossRecipe(hinge_d, hinge_g, "hinge loss (SNGAN, BigGAN)"),
     "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty"),
 }

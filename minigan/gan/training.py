@@ -33,6 +33,7 @@ import json
 import math
 import os
 import signal
+import threading
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ from .. import checkpoint, data, optim, random
 from ..autograd import grad, no_grad
 from ..creation import randint, randn, tensor
 from ..data import DataLoader
+from ..nn import Module
 from ..progress import progress_bar
 from ..tensor import Tensor
 from . import losses as L
@@ -80,9 +82,9 @@ class TrainConfig:
     epochs: float = option(1.0, "passes over the data")
     steps: int | None = option(None, "stop after this many generator updates (overrides --epochs)")
     batch_size: int = option(64, "samples per batch")
-    lr: float | None = option(None, "learning rate of both players (default: the loss's, e.g. 2e-4; 1e-4 for wgan-gp)")
-    betas: tuple[float, float] | None = option(None, "Adam's betas (default: the loss's, e.g. 0.5 0.999)")
-    n_critic: int | None = option(None, "D updates per G update (default: the loss's: 1; 5 for wgan, wgan-gp)")
+    lr: float | None = option(None, "learning rate of both players (default: the loss's, listed below)")
+    betas: tuple[float, float] | None = option(None, "Adam's betas (default: the loss's)")
+    n_critic: int | None = option(None, "D updates per G update (default: the loss's)")
     gp_lambda: float = option(10.0, "gradient-penalty weight (wgan-gp, article001)")
     r1_gamma: float = option(10.0, "R1 weight (ns-r1)")
     clip_value: float = option(0.01, "wgan: D's weights are clipped to [-c, c]")
@@ -140,6 +142,8 @@ class TrainConfig:
 def load_data(cfg: TrainConfig, gan: GAN) -> tuple[np.ndarray, np.ndarray]:
     """The training set as arrays: images (N, C, H, W) and labels, or 2-D points."""
     if gan.data == "2d":
+        if cfg.data_dir is not None:
+            raise ValueError(f"--data-dir gives images; model {gan.name} trains on 2-D points (ring8, grid25)")
         if cfg.data not in ("ring8", "grid25"):
             raise ValueError(f"model {gan.name} trains on 2-D data (ring8, grid25), not {cfg.data!r}")
         points = getattr(data, cfg.data)(100_000, rng=np.random.default_rng(cfg.seed))
@@ -392,9 +396,14 @@ class Trainer:
             state["generator_ema"] = self.ema.module.state_dict()
         return state
 
+    def networks(self) -> list[tuple[str, Module]]:
+        """What a checkpoint holds weights of, by name: G, D and the moving average of G (--ema)."""
+        return [("generator", self.G), ("discriminator", self.D)] + ([("averaged generator", self.ema.module)]
+                                                                      if self.ema else [])
+
     def save(self, path: str) -> None:
         """Write a checkpoint; refuse one with a NaN or inf weight, so that last.npz stays the last good one."""
-        for name, net in (("generator", self.G), ("discriminator", self.D)):
+        for name, net in self.networks():
             bad = nonfinite_parameter(net)
             if bad:
                 raise TrainingDiverged(f"training stopped at step {self.step}: {name} parameter {bad} is not finite; "
@@ -406,6 +415,8 @@ class Trainer:
         state = checkpoint.load(path)
         saved, now = state["config"], dataclasses.asdict(self.cfg)
         defaults = dataclasses.asdict(TrainConfig())  # for keys that older checkpoints lack
+        if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
+            saved["data"] = "mnist"
         for key in ("model", "loss") + RESUMABLE_MUST_MATCH:
             was = saved.get(key, defaults[key])
             if _comparable(was) != _comparable(now[key]):
@@ -421,9 +432,8 @@ class Trainer:
                 self.ema.num_updates = int(state["step"])
         except (KeyError, ValueError, RuntimeError) as error:
             raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
-        averaged = self.ema.module if self.ema else None
-        for name, net in (("generator", self.G), ("discriminator", self.D), ("averaged generator", averaged)):
-            bad = net and nonfinite_parameter(net)
+        for name, net in self.networks():
+            bad = nonfinite_parameter(net)
             if bad:
                 raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight ({name} parameter {bad}): "
                                                  "a run cannot continue from it")
@@ -449,6 +459,4 @@ def _comparable(value):
 
 
 def _main_thread():
-    import threading
-
     return threading.current_thread() is threading.main_thread()

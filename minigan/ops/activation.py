@@ -6,7 +6,7 @@ is ever computed, so x = +-1e4 gives the right answer without an overflow warnin
 from .. import backend
 from ..autograd import Function
 from ..tensor import as_tensor
-from .elementwise import PiecewiseConstant, sign, where
+from .elementwise import PiecewiseConstant, where
 from .reduction import sum
 from .shape import normalize_dim
 
@@ -16,8 +16,9 @@ class ReLU(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        # The mask x > 0 (0 at x = 0), read off the output as PyTorch does: y = max(x, 0) has sign 0 or 1.
-        return gy * sign(self.output)
+        # The mask "not y <= 0", read off the output as PyTorch's threshold_backward does (so a NaN
+        # passes its gradient on); PiecewiseConstant keeps the edge: relu'' is zeros, not "unused".
+        return gy * PiecewiseConstant(lambda y: ~(y <= 0))(self.output)
 
 
 class LeakyReLU(Function):

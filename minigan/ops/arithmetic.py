@@ -9,7 +9,7 @@ from ..tensor import DEFAULT_FLOAT, Tensor, _operand, as_tensor
 from .shape import cast, sum_to, unsqueeze
 
 
-def _pair(a, b):
+def _operands(a, b):
     """Both operands as Tensors; a Python or NumPy scalar takes the other operand's dtype.
 
     An integer operand meeting a float one takes the float's dtype (int64 * float32 is float32,
@@ -100,20 +100,20 @@ class MatMul(Function):
 
 
 def add(a, b):
-    return Add()(*_pair(a, b))
+    return Add()(*_operands(a, b))
 
 
 def sub(a, b):
-    return Sub()(*_pair(a, b))
+    return Sub()(*_operands(a, b))
 
 
 def mul(a, b):
-    return Mul()(*_pair(a, b))
+    return Mul()(*_operands(a, b))
 
 
 def div(a, b):
     """True division: integer operands give a float32 result, as in PyTorch."""
-    a, b = _pair(a, b)
+    a, b = _operands(a, b)
     if not backend.is_floating(a.dtype):
         a, b = cast(a, DEFAULT_FLOAT), cast(b, DEFAULT_FLOAT)
     return Div()(a, b)
@@ -124,7 +124,7 @@ def neg(x):
 
 
 def matmul(a, b):
-    a, b = _pair(a, b)
+    a, b = _operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     k_a, k_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]

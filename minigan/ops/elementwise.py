@@ -14,7 +14,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, constant
-from .arithmetic import _pair
+from .arithmetic import _operands
 from .shape import cast, sum_to
 
 
@@ -189,7 +189,7 @@ def sqrt(x):
 
 def pow(a, b):
     """``a ** b``; a number as the exponent (``x ** 2``) takes `PowScalar`."""
-    a, exponent = _pair(a, b)  # exponent.dtype is the result's: a bool tensor ** 2 is int64, as in PyTorch
+    a, exponent = _operands(a, b)  # exponent.dtype is the result's: a bool tensor ** 2 is int64, as in PyTorch
     if isinstance(b, (numbers.Number, np.generic)):
         return PowScalar(b.item() if isinstance(b, np.generic) else b)(cast(a, exponent.dtype))
     return Pow()(a, exponent)
@@ -217,14 +217,14 @@ clip = clamp
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (all three broadcast together)."""
     condition = condition.data if isinstance(condition, Tensor) else as_tensor(condition).data
-    a, b = _pair(x, y)
+    a, b = _operands(x, y)
     return Where(condition.astype(bool, copy=False))(a, b)
 
 
 def maximum(a, b):
-    return Maximum()(*_pair(a, b))
+    return Maximum()(*_operands(a, b))
 
 
 def minimum(a, b):
-    a, b = _pair(a, b)
+    a, b = _operands(a, b)
     return -maximum(-a, -b)  # min(a, b) = -max(-a, -b), ties included

@@ -4,8 +4,8 @@ after ``optimizer.step()``, and the optimizer's ``lr`` follows the schedule.
 Why decay at all? A GAN's two players chase each other; with a constant step size they keep
 circling the equilibrium at a distance that shrinks with the step size. Taking the step to zero at
 the end lets them settle. On the 2-D mixtures of `benchmarks/mode_collapse.py`, decay together
-with a moving average of G (`minigan.optim.EMA`) and a longer run takes the share of high-quality
-samples (within 3 standard deviations of a mode) from about 60% to 98%.
+with a moving average of G (`minigan.optim.EMA`) and a longer run brings nearly every sample to
+within 3 standard deviations of a mode (the numbers: docs/benchmarks.md).
 """
 from __future__ import annotations
 

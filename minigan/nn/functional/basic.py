@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import backend, ops
 from ...autograd import Function, is_grad_enabled
-from ...ops.arithmetic import _pair
+from ...ops.arithmetic import _operands
 from ...random import generator
 from ...tensor import Tensor, as_tensor, constant
 
@@ -21,7 +21,7 @@ class Linear(Function):
 
     ``x @ W.mT`` computes the same, but its weight gradient would arrive as a transposed view of
     $x^\top g_y$; $g_y^\top x$ comes out of its product in W's own layout, which the optimizer's
-    update reads about three times faster (Adam on DCGAN's 6272 x 1024 weight: 52 -> 18 ms).
+    update reads in contiguous runs (a transposed view scatters its reads over memory).
     """
 
     def forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -48,7 +48,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape}: "
                          f"expected input of shape (*, {n_in})")
     # Leading dims are folded into one batch dim: a single matrix product forward and backward.
-    y = Linear()(*_pair(input.reshape(-1, n_in), weight)).reshape(input.shape[:-1] + (n_out,))
+    y = Linear()(*_operands(input.reshape(-1, n_in), weight)).reshape(input.shape[:-1] + (n_out,))
     if bias is None:
         return y
     bias = as_tensor(bias)

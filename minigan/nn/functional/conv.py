@@ -8,7 +8,7 @@ the convolution is then one GEMM with the weight matrix, which BLAS runs at full
 
 The windows are one strided *view* of the padded input (no copy, no loop); ``reshape`` then
 copies them into ``cols`` once. We work channels-last (N, H, W, C) inside: a window row
-(kH, kW, C) is then made of runs of C contiguous numbers, which copies ~8x faster than the
+(kH, kW, C) is then made of runs of C contiguous numbers, which copy far faster than the
 NCHW order, whose innermost run is one output row read with stride s. (With groups, below,
 the arrays are (G, N, H, W, C/G) and the runs C/G long.)
 
@@ -159,8 +159,8 @@ class Conv2d(Function):
     def forward(self, x, w):
         cols = _im2col(x, self.geometry) if self.cols is None else self.cols
         # Kept for the weight gradient when one will be wanted, which needs this very matrix (as
-        # PyTorch's THNN kernels kept their ``finput``): not rebuilding it saves ~10% of a
-        # forward+backward. A frozen weight (G's step through D) keeps nothing.
+        # PyTorch's THNN kernels kept their ``finput``): not rebuilding it saves a copy of every
+        # window in the backward. A frozen weight (G's step through D) keeps nothing.
         self.cols = cols if self.keep_cols else None
         y = cols @ _weight_matrix(w, self.geometry.groups).swapaxes(1, 2)  # (G, N*Ho*Wo, C_out/G)
         return _channels_first(y, x.shape[0], *self.geometry.grid)
@@ -180,7 +180,7 @@ class ConvTranspose2d(Function):
     over one window of the output. That is cols = rows(y) @ W, then col2im; we run it one kernel
     offset at a time, GEMM (G, N*Ho*Wo, C_out/G) @ (G, C_out/G, C_in/G) then one strided add,
     so each offset's product is added while still in cache instead of all of cols going through
-    memory (~20% faster than one big GEMM here, and kH*kW times less memory).
+    memory (and kH*kW times less memory is needed; `benchmarks/conv.py` times the whole op).
     """
 
     def __init__(self, geometry):
@@ -217,7 +217,7 @@ class Conv2dGradWeight(Function):
     def forward(self, x, gy):
         g = self.geometry
         cols = _im2col(x, g) if self.cols is None else self.cols
-        # per group as (kH*kW*C_in/G, C_out/G): ~10% faster with OpenBLAS than its transpose
+        # per group as (kH*kW*C_in/G, C_out/G), the order in which OpenBLAS ran it faster
         gw = cols.swapaxes(1, 2) @ _pixel_rows(gy, g.groups)
         xp = backend.get_array_module(gw)
         c = x.shape[1] // g.groups
