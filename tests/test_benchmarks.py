@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from minigan.gan.training import TrainConfig, Trainer
 from minigan.metrics import mnist_score, sharpen
@@ -37,6 +38,7 @@ def test_matching_factor_finds_the_sharpness_that_gives_a_score():
     assert matching_factor(probs, 1.0) is None  # nor the minimum
 
 
+@pytest.mark.slow
 def test_mnist_score_judge_on_a_checkpoint(tmp_path):
     Trainer(TrainConfig(model="dcgan", loss="ns", steps=2, batch_size=8, out=str(tmp_path), progress=False)).train()
     out = run("mnist_score_judge.py", "--checkpoint", str(tmp_path / "last.npz"), "--n", "2000")
@@ -47,6 +49,7 @@ def test_mnist_score_judge_on_a_checkpoint(tmp_path):
     assert "the real test set scores the papers' 9.88" in out
 
 
+@pytest.mark.slow
 def test_train_step_benchmark_runs():
     out = run("train_step.py", "--batch-sizes", "4", "--repeats", "1")
     assert "minigan ms" in out and "batch 4" in out

@@ -18,6 +18,7 @@ from minigan.classifier import (
 from minigan.data import mnist
 
 
+@pytest.mark.slow
 def test_shipped_weights_reach_99_percent_on_the_test_split():
     images, labels = mnist("test")
     probs, _ = classify(images)

@@ -11,6 +11,7 @@ from minigan.gan.models import GAN, build
 from minigan.gan.training import TrainConfig, Trainer
 
 
+@pytest.mark.slow
 def test_real_test_digits_score_like_real_digits_and_noise_does_not():
     real = evaluation.image_metrics(*evaluation.real_images("test", 2000))
     noise = evaluation.image_metrics(*evaluation.real_images("noise", 2000))
@@ -57,6 +58,7 @@ def test_a_conditional_gan_is_judged_on_the_digits_it_was_asked_for():
     assert evaluation.metric_keys(coded)[-1] == "code_purity"
 
 
+@pytest.mark.slow
 def test_eval_cli_on_real_data_and_on_a_toy_run(tmp_path):
     out = tmp_path / "m.json"
     result = subprocess.run([sys.executable, "-m", "minigan", "eval", "--real", "test", "--n", "1000",

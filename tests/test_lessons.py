@@ -8,6 +8,7 @@ import pytest
 LESSONS = sorted((pathlib.Path(__file__).parent.parent / "lessons").glob("*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.name for p in LESSONS])
 def test_lesson_runs(lesson):
     result = subprocess.run([sys.executable, str(lesson)], capture_output=True, text=True, timeout=120)

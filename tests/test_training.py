@@ -324,6 +324,7 @@ def test_weight_clipping_keeps_the_critic_small_and_leaves_infogans_q_head_alone
     assert max(v for name, v in largest.items() if name.startswith("q.")) > trainer.cfg.clip_value
 
 
+@pytest.mark.slow
 def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):
     Trainer(toy_config(tmp_path, model="cdcgan", loss="ns", data="mnist", steps=1, batch_size=8, eval_every=1)).train()
     assert (tmp_path / "metrics.csv").read_text().splitlines()[0].endswith(",recall,label_accuracy")
@@ -401,11 +402,21 @@ def test_progress_goes_to_a_log_file_as_lines(tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
-def test_eval_shows_progress_unless_asked_not_to(tmp_path):
-    result = run_cli("eval", "--real", "test", "--n", "600")
-    assert result.returncode == 0 and "samples: 100%" in result.stderr and "real digits: 100%" in result.stderr
-    result = run_cli("eval", "--real", "test", "--n", "600", "--no-progress")
-    assert result.returncode == 0 and result.stderr == ""
+def test_eval_shows_progress_unless_asked_not_to(capsys):
+    from minigan import evaluation
+    from minigan.cli import build_parser
+    from minigan.gan.models import build
+
+    mg.manual_seed(0)
+    images = evaluation.generate(build("dcgan"), 600, progress=True)
+    evaluation.image_metrics(images, progress=True, reference_n=600)
+    lines = capsys.readouterr().err.splitlines()
+    for name in ("sampling", "samples", "real digits"):
+        assert any(line.startswith(f"{name}: 100%") and "600/600" in line for line in lines), (name, lines)
+    evaluation.image_metrics(images, reference_n=500)  # off unless asked for, in the library
+    assert capsys.readouterr().err == ""
+    assert build_parser().parse_args(["eval", "--real", "test"]).progress
+    assert not build_parser().parse_args(["eval", "--real", "test", "--no-progress"]).progress
 
 
 def test_train_help_lists_each_loss_with_the_defaults_it_trains_with():
