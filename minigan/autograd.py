@@ -242,7 +242,7 @@ def _run(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 del grads[id(out)]  # an intermediate gradient is done with once it is passed on
             fn.needs_input_grad = tuple(wanted(e) or id(e.grad_fn) in needed for e in fn.edges)
             if entry[1] is _ZERO or fn.zero_derivative:
-                in_grads = (_ZERO,) * len(fn.inputs)
+                in_grads: tuple[Any, ...] = (_ZERO,) * len(fn.inputs)  # Tensors, None or _ZERO
             else:
                 in_grads = fn.backward(entry[1])
                 in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)

@@ -4,16 +4,21 @@ Every op asks `get_array_module(array)` for its ``xp`` and calls ``xp.exp``, ``x
 the same line then runs on whichever device the array lives on. CuPy is imported only when a
 GPU is asked for, so ``import minigan`` never needs it.
 """
+from __future__ import annotations
+
 import ctypes
 import os
 import sys
+from types import ModuleType
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 DEVICES = ("cpu", "cuda")
 
 
-def get_array_module(array):
+def get_array_module(array: object) -> ModuleType:
     """``numpy`` or ``cupy``: the module that owns ``array``."""
     cupy = sys.modules.get("cupy")  # an array can only be a CuPy array if CuPy was imported
     if cupy is not None and isinstance(array, cupy.ndarray):
@@ -21,17 +26,17 @@ def get_array_module(array):
     return np
 
 
-def is_floating(dtype):
+def is_floating(dtype: DTypeLike) -> bool:
     """Whether ``dtype`` (a dtype, a type such as ``np.float32``, or a name) is a floating-point type:
     the one test, used wherever minigan asks "can this be differentiated?"."""
     return np.issubdtype(np.dtype(dtype), np.floating)
 
 
-def device_of(array):
+def device_of(array: np.ndarray) -> str:
     return "cuda" if get_array_module(array) is not np else "cpu"
 
 
-def check_device(device):
+def check_device(device: str) -> str:
     """Normalise a device name ('cpu', 'cuda', 'cuda:0') and fail clearly if it cannot be used."""
     name = str(device).split(":")[0]
     if name not in DEVICES:
@@ -41,22 +46,22 @@ def check_device(device):
     return name
 
 
-def default_device():
+def default_device() -> str:
     """The device new tensors are made on: ``$MINIGAN_DEVICE``, else 'cpu'."""
     return check_device(os.environ.get("MINIGAN_DEVICE", "cpu"))
 
 
-def to_device(array, device):
+def to_device(array: np.ndarray, device: str) -> np.ndarray:
     """Copy ``array`` to ``device`` (a no-op when it is already there)."""
     device = check_device(device)
     if device == device_of(array):
         return array
     if device == "cpu":
-        return array.get()
+        return array.get()  # type: ignore[attr-defined]  # a CuPy array here: its .get() copies it to the host
     return _cupy().asarray(array)
 
 
-def scatter_add(target, index, values):
+def scatter_add(target: np.ndarray, index: Any, values: np.ndarray) -> None:
     """``target[index] += values`` where repeated indices add up (the backward of a gather)."""
     xp = get_array_module(target)
     if xp is np and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and target.ndim > 0:
@@ -73,7 +78,7 @@ def scatter_add(target, index, values):
         cupyx.scatter_add(target, index, values)
 
 
-def _cupy():
+def _cupy() -> ModuleType:
     from . import cuda
 
     if not cuda.is_available():
@@ -83,7 +88,7 @@ def _cupy():
     return cupy
 
 
-def _keep_freed_memory():
+def _keep_freed_memory() -> None:
     """Let glibc's malloc reuse freed large blocks instead of handing them back to the OS.
 
     A training step allocates arrays of tens of megabytes (im2col matrices). By default glibc

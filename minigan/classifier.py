@@ -12,10 +12,13 @@ Score and the FID, with MNIST in place of ImageNet). Its trained weights ship in
 ``train_classifier()`` (the command ``minigan train-classifier``) trains them again, bit for bit
 the same for the same seed on one machine and BLAS build.
 """
+from __future__ import annotations
+
 import math
 import os
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -40,10 +43,10 @@ class MNISTClassifier(nn.Module):
     afford on a CPU go further.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
 
-        def conv(c_in, c_out):  # no bias: BatchNorm's shift replaces it
+        def conv(c_in: int, c_out: int) -> list[nn.Module]:  # no bias: BatchNorm's shift replaces it
             return [nn.Conv2d(c_in, c_out, 3, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
         self.features = nn.Sequential(
@@ -52,21 +55,21 @@ class MNISTClassifier(nn.Module):
             nn.Flatten(), nn.Linear(64 * 4 * 4, FEATURES))
         self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(FEATURES, 10))
 
-    def forward(self, x, return_features=False):
+    def forward(self, x: Tensor, return_features: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         """The logits, or ``(logits, features)`` with ``return_features``: both from one pass."""
         features = self.features(x)
         logits = self.head(features)
         return (logits, features) if return_features else logits
 
 
-def build_classifier():
+def build_classifier() -> MNISTClassifier:
     """A fresh, untrained `MNISTClassifier` (its initial weights come from minigan's generator)."""
     return MNISTClassifier()
 
 
 # --- training -----------------------------------------------------------------------------------
 
-def random_shift(images, max_shift, rng):
+def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
     """Each image moved by its own random offset of up to ``max_shift`` pixels in x and in y.
 
     The simplest augmentation for digits: a digit one pixel to the left is the same digit, and
@@ -82,8 +85,9 @@ def random_shift(images, max_shift, rng):
     return padded[np.arange(n)[:, None, None, None], np.arange(channels)[None, :, None, None], rows, cols]
 
 
-def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3, max_shift=1, seed=0,
-                     limit=None, progress=True):
+def train_classifier(out: str = DEFAULT_WEIGHTS_PATH, epochs: int = 2, batch_size: int = 128, lr: float = 2e-3,
+                     max_shift: int = 1, seed: int = 0, limit: int | None = None,
+                     progress: bool = True) -> dict[str, Any]:
     """Train `build_classifier()` on MNIST's training split, test it, save it to ``out``; returns the metrics.
 
     Adam, with the learning rate decaying along a half cosine from ``lr`` to 0 over the run (large
@@ -150,14 +154,15 @@ def train_classifier(out=DEFAULT_WEIGHTS_PATH, epochs=2, batch_size=128, lr=2e-3
     return result
 
 
-def evaluate(model, images, labels, batch_size=500):
+def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> dict[str, float]:
     """{"accuracy", "loss"} of ``model`` (put in eval mode) on NumPy ``images`` and ``labels``."""
     logits, _ = _forward(model, images, batch_size)
     return {"accuracy": float((logits.argmax(axis=1) == labels).mean()),
             "loss": F.cross_entropy(tensor(logits), tensor(labels)).item()}
 
 
-def _forward(model, images, batch_size, progress=False, desc=None):
+def _forward(model: nn.Module, images: np.ndarray, batch_size: int, progress: bool = False,
+             desc: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(logits, features)`` as NumPy arrays, in batches, without a graph, in eval mode."""
     model.eval()  # BatchNorm's running statistics and no dropout: a prediction must not depend on its batch
     logits, features = [], []
@@ -175,10 +180,10 @@ def _forward(model, images, batch_size, progress=False, desc=None):
 # --- using the shipped weights ------------------------------------------------------------------
 
 # {(real path, modification time, size): model}; a rewritten file gets a new key
-_cache: dict[tuple, MNISTClassifier] = {}
+_cache: dict[tuple[str, int | None, int | None], MNISTClassifier] = {}
 
 
-def _cache_key(path):
+def _cache_key(path: str) -> tuple[str, int | None, int | None]:
     path = os.path.realpath(path)
     try:
         stat = os.stat(path)
@@ -187,14 +192,14 @@ def _cache_key(path):
     return path, stat.st_mtime_ns, stat.st_size
 
 
-def _forget(path):
+def _forget(path: str) -> None:
     """Drop every cached model loaded from ``path``."""
     path = os.path.realpath(path)
     for key in [key for key in _cache if key[0] == path]:
         del _cache[key]
 
 
-def load_classifier(path=DEFAULT_WEIGHTS_PATH):
+def load_classifier(path: str = DEFAULT_WEIGHTS_PATH) -> MNISTClassifier:
     """The classifier saved at ``path`` (by default the one that ships with minigan), in eval mode.
 
     Loaded once per file and then served from a cache (a file rewritten since is loaded again),
@@ -223,7 +228,8 @@ def load_classifier(path=DEFAULT_WEIGHTS_PATH):
     return model
 
 
-def classify(images, batch_size=500, scale="tanh", path=DEFAULT_WEIGHTS_PATH, progress=False, desc="classifying"):
+def classify(images: np.ndarray | Tensor, batch_size: int = 500, scale: str = "tanh", path: str = DEFAULT_WEIGHTS_PATH,
+             progress: bool = False, desc: str = "classifying") -> tuple[np.ndarray, np.ndarray]:
     """``(probs, features)`` of the classifier at ``path`` for ``images``, as NumPy float32 arrays.
 
     images: (N, 1, 28, 28) or (N, 28, 28), a NumPy array or a Tensor (on any device), scaled to

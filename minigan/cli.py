@@ -7,10 +7,13 @@
 
 A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
 """
+from __future__ import annotations
+
 import argparse
 import dataclasses
 import sys
 import typing
+from collections.abc import Sequence
 
 from . import __version__
 
@@ -20,11 +23,11 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> typing.NoReturn:
         raise UsageError(f"{self.prog}: {message}")
 
 
-def add_config_options(parser):
+def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One option per `TrainConfig` field: its name, type, default, help and choices come from the field."""
     from .gan.training import TrainConfig
 
@@ -41,7 +44,7 @@ def add_config_options(parser):
                             help=meta["help"] + shown, **extra)
 
 
-def build_parser():
+def build_parser() -> Parser:
     parser = Parser(prog="minigan", description="GANs and VAEs on a tiny autodiff engine.")
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -87,7 +90,7 @@ def build_parser():
     return parser
 
 
-def train(args):
+def train(args: argparse.Namespace) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError
     from .gan.training import TrainConfig, Trainer, TrainingDiverged
@@ -114,7 +117,7 @@ def train(args):
     return 0
 
 
-def sample(args):
+def sample(args: argparse.Namespace) -> int:
     from . import evaluation, plotting
 
     gan, _ = evaluation.load_generator(args.checkpoint)
@@ -135,7 +138,7 @@ def sample(args):
     return 0
 
 
-def evaluate(args):
+def evaluate(args: argparse.Namespace) -> int:
     import json
 
     from . import evaluation
@@ -164,7 +167,7 @@ def evaluate(args):
     return 0
 
 
-def train_classifier(args):
+def train_classifier(args: argparse.Namespace) -> int:
     from .classifier import DEFAULT_WEIGHTS_PATH, train_classifier
 
     result = train_classifier(out=args.out or DEFAULT_WEIGHTS_PATH, seed=args.seed, progress=args.progress)
@@ -172,7 +175,7 @@ def train_classifier(args):
     return 0
 
 
-def models(args):
+def models(args: argparse.Namespace) -> int:
     from .gan.models import describe
 
     for name, line in describe().items():
@@ -180,7 +183,7 @@ def models(args):
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError, MissingDataError
 

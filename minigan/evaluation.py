@@ -8,12 +8,18 @@ score is only worth as much as that. InfoGAN's codes are checked for how well th
 digits (``code_purity``). 2-D samples are judged against the modes of their mixture
 (`minigan.metrics.mixture_metrics`).
 """
+from __future__ import annotations
+
+import os
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import checkpoint, data, metrics
 from .classifier import classify
 from .creation import tensor
-from .gan.models import build, nonfinite_parameter
+from .gan.models import GAN, build, nonfinite_parameter
 
 IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision",
               "recall")
@@ -21,10 +27,10 @@ POINT_KEYS = ("modes_covered", "high_quality", "reverse_kl")
 MIXTURES = {"ring8": (data.ring8_modes, 0.01), "grid25": (data.grid25_modes, 0.05)}
 
 
-_references: dict = {}
+_references: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # (split, n) -> (probs, features)
 
 
-def _reference(split, n, progress=False):
+def _reference(split: str, n: int, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Classifier outputs for the first ``n`` real images of ``split`` (computed once per process)."""
     if (split, n) not in _references:
         images, _ = data.mnist(split)
@@ -32,7 +38,8 @@ def _reference(split, n, progress=False):
     return _references[split, n]
 
 
-def image_metrics(images, labels=None, codes=None, reference_n=10_000, progress=False):
+def image_metrics(images: ArrayLike, labels: ArrayLike | None = None, codes: ArrayLike | None = None,
+                  reference_n: int = 10_000, progress: bool = False) -> dict[str, float]:
     """Metrics of (N, 1, 28, 28) images in [-1, 1] against the first ``reference_n`` training images.
     With ``labels`` (N,), the digits the images should show, also ``label_accuracy``: the share of
     images the classifier reads as their label. With ``codes`` (N,), InfoGAN's codes behind the
@@ -63,13 +70,13 @@ def image_metrics(images, labels=None, codes=None, reference_n=10_000, progress=
     }
 
 
-def point_metrics(samples, mixture):
+def point_metrics(samples: np.ndarray, mixture: str) -> dict[str, float]:
     modes, std = MIXTURES[mixture]
     m = metrics.mixture_metrics(samples, modes(), std)
     return {"n": len(samples), **{k: m[k] for k in POINT_KEYS}, "modes_covered_1pct": m["modes_covered_1pct"]}
 
 
-def real_images(which, n, seed=0):
+def real_images(which: str, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
     """Real test images (the sanity anchor), real training images past the reference, or uniform
     noise; with their labels (None for noise)."""
     if which == "noise":
@@ -79,7 +86,7 @@ def real_images(which, n, seed=0):
     return images[part], labels[part]
 
 
-def requested_labels(gan, n, label=None):
+def requested_labels(gan: GAN, n: int, label: int | None = None) -> np.ndarray | None:
     """The digits (cdcgan) or codes (InfoGAN) that ``n`` samples are drawn for: ``label`` each time,
     or every value in turn when it is None, so that each is drawn equally. None for other GANs."""
     if not gan.given_values:
@@ -87,21 +94,21 @@ def requested_labels(gan, n, label=None):
     return np.full(n, label) if label is not None else np.arange(n) % gan.given_values
 
 
-def generate(gan, n, seed=0, label=None, progress=False):
+def generate(gan: GAN, n: int, seed: int = 0, label: int | None = None, progress: bool = False) -> np.ndarray:
     """``n`` samples of a trained GAN from noise seeded by ``seed``, asked for `requested_labels`."""
     z = tensor(np.random.default_rng(seed).standard_normal((n, gan.z_dim)).astype(np.float32))
     labels = requested_labels(gan, n, label)
     return gan.sample(z, None if labels is None else tensor(labels), progress=progress)
 
 
-def metric_keys(gan):
+def metric_keys(gan: GAN) -> tuple[str, ...]:
     """The metrics the trainer's ``--eval-every`` records for ``gan``."""
     if gan.data == "2d":
         return POINT_KEYS
     return IMAGE_KEYS + (("label_accuracy",) if gan.conditional else ()) + (("code_purity",) if gan.codes else ())
 
 
-def strict_json(value):
+def strict_json(value: Any) -> Any:
     """``value`` (dicts, lists, numbers) with every inf or nan replaced by None, so that it dumps as
     standard JSON (``null``) rather than Python's ``Infinity``/``NaN``, which most JSON readers refuse.
     (The reverse KL is inf when no sample is of high quality.)"""
@@ -114,7 +121,7 @@ def strict_json(value):
     return value
 
 
-def load_generator(path):
+def load_generator(path: str | os.PathLike[str]) -> tuple[GAN, dict[str, Any]]:
     """The GAN a checkpoint was trained as, with its generator's weights (their moving average when
     the run kept one, --ema), and the run's config. Refuses a checkpoint with a NaN or inf weight."""
     state = checkpoint.load(path)
@@ -132,7 +139,7 @@ def load_generator(path):
     return gan, {**state["config"], "step": state.get("step")}
 
 
-def digit_samples(gan, n, seed=0, progress=False):
+def digit_samples(gan: GAN, n: int, seed: int = 0, progress: bool = False) -> np.ndarray:
     """``n`` samples of an MNIST GAN in [-1, 1], the range the classifier reads."""
     if gan.data != "mnist":
         raise ValueError(f"the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
@@ -140,10 +147,10 @@ def digit_samples(gan, n, seed=0, progress=False):
     return samples * 2 - 1 if gan.scale == "unit" else samples
 
 
-def evaluate(gan, n, data_name, seed=0, progress=False):
+def evaluate(gan: GAN, n: int, data_name: str, seed: int = 0, progress: bool = False) -> dict[str, float]:
     """The metrics that apply to ``gan``'s kind of data; ``progress`` shows progress bars."""
     if gan.data == "2d":
         return point_metrics(generate(gan, n, seed), data_name)
     images, given = digit_samples(gan, n, seed, progress), requested_labels(gan, n)
-    asked = {"codes": given} if gan.codes else {"labels": given}
+    asked: dict[str, Any] = {"codes": given} if gan.codes else {"labels": given}  # codes= or labels=
     return image_metrics(images, **asked, progress=progress)

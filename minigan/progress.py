@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -15,10 +16,12 @@ from tqdm import tqdm
 class _Lines:
     """A stream for tqdm that turns each redraw into a line of its own."""
 
-    def __init__(self, stream):
+    last: str | None  # what was written last: its count ("35/100 [") if it had one, else the line
+
+    def __init__(self, stream: TextIO) -> None:
         self.stream, self.last = stream, None
 
-    def write(self, text):
+    def write(self, text: str) -> None:
         text = text.replace("\r", "").rstrip()
         count = re.search(r"\d+/\d+ \[", text)  # "35/100 [": closing redraws the last count, written once
         key = count.group() if count else text
@@ -26,7 +29,7 @@ class _Lines:
             self.stream.write(text + "\n")
             self.last = key
 
-    def flush(self):
+    def flush(self) -> None:
         self.stream.flush()
 
 

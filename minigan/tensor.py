@@ -284,24 +284,25 @@ class Tensor(Movable):
     def log_softmax(self, dim: int) -> Tensor: return ops.log_softmax(self, dim)
 
 
-def as_tensor(value, dtype=None):
+def as_tensor(value: Operand, dtype: DTypeLike | None = None) -> Tensor:
     """``value`` itself if it is a Tensor, else a new constant Tensor (no copy of an array)."""
     if isinstance(value, Tensor):
         return value
-    xp = backend.get_array_module(value)
-    if xp is np and not isinstance(value, np.ndarray):
-        value = _infer_array(value, dtype)
+    array: Any = value  # a NumPy or CuPy array, or Python data (a number, nested lists)
+    xp = backend.get_array_module(array)
+    if xp is np and not isinstance(array, np.ndarray):
+        array = _infer_array(array, dtype)
     elif dtype is not None:
-        value = value.astype(dtype, copy=False)
-    return Tensor(value)
+        array = array.astype(dtype, copy=False)
+    return Tensor(array)
 
 
-def constant(array, like):
+def constant(array: np.ndarray, like: Tensor) -> Tensor:
     """A Tensor outside the graph with ``like``'s dtype: masks and weights inside a backward pass."""
     return Tensor(array.astype(like.dtype, copy=False))
 
 
-def _infer_array(value, dtype):
+def _infer_array(value: ArrayLike, dtype: DTypeLike | None) -> np.ndarray:
     """Python data to an array with PyTorch's dtype rules: floats become float32."""
     array = np.asarray(value, dtype=dtype)
     if dtype is None and array.dtype == np.float64 and not isinstance(value, np.generic):
@@ -313,7 +314,7 @@ _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's order of kinds: bool 
 _SCALAR_DEFAULT = {1: np.dtype(np.int64), 2: DEFAULT_FLOAT}  # the dtype of an integer or a float alone
 
 
-def _operand(value, like):
+def _operand(value: Operand, like: Tensor) -> Tensor:
     """The other operand of a binary op: a Python or NumPy scalar takes ``like``'s dtype, unless
     it is of a higher kind (bool < integer < float): then that kind's default, int64 or float32.
 

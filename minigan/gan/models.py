@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -73,26 +74,26 @@ class Packed(nn.Module):
     (N, C, ...) -> (N / m, m * C, ...): consecutive samples form a pack; N must divide by m.
     """
 
-    def __init__(self, discriminator, m):
+    def __init__(self, discriminator: nn.Module, m: int) -> None:
         super().__init__()
         self.m = m
         self.discriminator = discriminator
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         n = x.shape[0]
         if n % self.m:
             raise ValueError(f"Packed (PacGAN, m={self.m}): batch of {n} samples does not divide into packs "
                              f"of {self.m}")
         return self.discriminator(x.reshape(n // self.m, self.m * x.shape[1], *x.shape[2:]))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"m={self.m}"
 
 
 class Logit(nn.Module):
     """Ends a discriminator: (N, 1) -> (N,)."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return x.reshape(x.shape[0])
 
 
@@ -106,7 +107,7 @@ def dcgan_init_(module: nn.Module) -> nn.Module:
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
-            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.normal_(cast(nn.Parameter, m.weight), 1.0, 0.02)  # affine: the weight exists
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     return module
@@ -137,7 +138,7 @@ def atgan() -> GAN:
     return GAN("atgan", g, d, 100, (1, 28, 28), "mnist", notes=["article 000: one tanh, not two"])
 
 
-def _dcgan_generator(z_in):
+def _dcgan_generator(z_in: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Linear(z_in, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
         nn.Linear(1024, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
@@ -145,17 +146,17 @@ def _dcgan_generator(z_in):
         nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh())
 
 
-def _dcgan_features(c_in):
+def _dcgan_features(c_in: int) -> list[nn.Module]:
     """D's convolutions, up to the 6272 features its last Linear reads."""
     return [nn.Conv2d(c_in, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
             nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Flatten()]
 
 
-def _dcgan_discriminator(c_in):
+def _dcgan_discriminator(c_in: int) -> nn.Sequential:
     return nn.Sequential(*_dcgan_features(c_in), nn.Linear(128 * 7 * 7, 1), Logit())
 
 
-def _packed(make_discriminator, channels, pack):
+def _packed(make_discriminator: Callable[[int], nn.Module], channels: int, pack: int) -> nn.Module:
     """D for one sample, or PacGAN's D for ``pack`` samples stacked on the channel axis."""
     return make_discriminator(channels) if pack == 1 else Packed(make_discriminator(channels * pack), pack)
 
@@ -189,7 +190,7 @@ def dcgan32(channels: int = 1) -> GAN:
     every ConvT with Keras's padding='same' and no bias. D: Conv 64 and 128 (5x5, stride 2, 'same')
     each followed by LeakyReLU and Dropout(0.3) -> Flatten -> Dense 1. Keras's LeakyReLU slope is 0.3.
     """
-    def up(c_in, c_out, stride):
+    def up(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
         return [nn.ConvTranspose2d(c_in, c_out, 5, stride=stride, padding="same", bias=False)]
 
     g = nn.Sequential(
@@ -210,25 +211,25 @@ def dcgan32(channels: int = 1) -> GAN:
 class ConditionalGenerator(nn.Module):
     """G(z, y): the class label's embedding is concatenated to the noise."""
 
-    def __init__(self, z_dim=100, num_classes=10, embed_dim=10):
+    def __init__(self, z_dim: int = 100, num_classes: int = 10, embed_dim: int = 10) -> None:
         super().__init__()
         self.embed = nn.Embedding(num_classes, embed_dim)
         self.net = _dcgan_generator(z_dim + embed_dim)
 
-    def forward(self, z, labels):
+    def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         return self.net(ops.cat([z, self.embed(labels)], 1))
 
 
 class ConditionalDiscriminator(nn.Module):
     """D(x, y): the label's embedding becomes a second image channel, so every filter sees it."""
 
-    def __init__(self, num_classes=10, size=28):
+    def __init__(self, num_classes: int = 10, size: int = 28) -> None:
         super().__init__()
         self.size = size
         self.embed = nn.Embedding(num_classes, size * size)
         self.net = _dcgan_discriminator(2)
 
-    def forward(self, x, labels):
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
         label_map = self.embed(labels).reshape(x.shape[0], 1, self.size, self.size)
         return self.net(ops.cat([x, label_map], 1))
 
@@ -250,12 +251,12 @@ def cdcgan() -> GAN:
 class InfoGANGenerator(nn.Module):
     """G(z, c): the code c, one-hot, joins the noise (as the label does in cdcgan's G)."""
 
-    def __init__(self, noise_dim=90, codes=10):
+    def __init__(self, noise_dim: int = 90, codes: int = 10) -> None:
         super().__init__()
         self.codes = codes
         self.net = _dcgan_generator(noise_dim + codes)
 
-    def forward(self, z, codes):
+    def forward(self, z: Tensor, codes: Tensor) -> Tensor:
         return self.net(ops.cat([z, F.one_hot(codes, self.codes).to(z.dtype)], 1))
 
 
@@ -263,16 +264,16 @@ class InfoGANDiscriminator(nn.Module):
     """D and InfoGAN's Q share their convolutions: ``D(x)`` is one logit, ``D.code_logits(x)`` Q's
     K logits for the code behind x."""
 
-    def __init__(self, codes=10):
+    def __init__(self, codes: int = 10) -> None:
         super().__init__()
         self.features = nn.Sequential(*_dcgan_features(1))
         self.head = nn.Sequential(nn.Linear(128 * 7 * 7, 1), Logit())
         self.q = nn.Sequential(nn.Linear(128 * 7 * 7, 128), nn.LeakyReLU(0.2), nn.Linear(128, codes))
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))
 
-    def code_logits(self, x):
+    def code_logits(self, x: Tensor) -> Tensor:
         return self.q(self.features(x))
 
 
@@ -294,7 +295,7 @@ def infogan() -> GAN:
 
 def toy(z_dim: int = 2, hidden: int = 128, pack: int = 1) -> GAN:
     """MLPs for 2-D mixtures (ring8, grid25): 3 hidden layers of ReLUs in G and D."""
-    def mlp_(n_in, n_out):
+    def mlp_(n_in: int, n_out: int) -> nn.Sequential:
         return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                              nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
 

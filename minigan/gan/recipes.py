@@ -22,9 +22,10 @@ from . import losses as L
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+    from .losses import Critic
 
     # (D, real, fake, cfg) -> loss; cfg is the run's TrainConfig (not imported: training.py imports this file)
-    LossFn = Callable[[Callable[[Tensor], Tensor], Tensor, Tensor, Any], Tensor]
+    LossFn = Callable[[Critic, Tensor, Tensor, Any], Tensor]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,49 +64,49 @@ class LossRecipe:
 
 # --- D's losses ----------------------------------------------------------------------------------
 
-def cross_entropy_d(D, real, fake, cfg):
+def cross_entropy_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.discriminator_loss(D(real), D(fake))
 
 
-def cross_entropy_r1_d(D, real, fake, cfg):
+def cross_entropy_r1_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.discriminator_loss(D(real), D(fake)) + L.r1_penalty(D, real, cfg.r1_gamma)
 
 
-def wasserstein_d(D, real, fake, cfg):
+def wasserstein_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.wasserstein_critic_loss(D(real), D(fake))
 
 
-def wasserstein_gp_d(D, real, fake, cfg):
+def wasserstein_gp_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.wasserstein_critic_loss(D(real), D(fake)) + L.gradient_penalty(D, real, fake, cfg.gp_lambda)
 
 
-def hinge_d(D, real, fake, cfg):
+def hinge_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.hinge_discriminator_loss(D(real), D(fake))
 
 
-def article001_d(D, real, fake, cfg):
+def article001_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.article001_discriminator_loss(D, real, fake, lambda4=cfg.gp_lambda)
 
 
 # --- G's losses ----------------------------------------------------------------------------------
 
-def saturating_g(D, real, fake, cfg):
+def saturating_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.generator_loss_saturating(D(fake))
 
 
-def nonsaturating_g(D, real, fake, cfg):
+def nonsaturating_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.generator_loss_nonsaturating(D(fake))
 
 
-def wasserstein_g(D, real, fake, cfg):
+def wasserstein_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.wasserstein_generator_loss(D(fake))
 
 
-def hinge_g(D, real, fake, cfg):
+def hinge_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.hinge_generator_loss(D(fake))
 
 
-def article001_g(D, real, fake, cfg):
+def article001_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     return L.article001_generator_loss(D, real, fake)
 
 

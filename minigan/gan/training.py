@@ -34,7 +34,7 @@ import math
 import os
 import signal
 import threading
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -343,7 +343,8 @@ class Trainer:
 
         rng_state = random.get_rng_state()  # (building the classifier draws initial weights)
         n = 2500 if self.gan.data == "2d" else 2000
-        result = evaluation.evaluate(self.sampler, n, self.cfg.data, seed=self.step)
+        data_name = cast(str, self.cfg.data)  # None only until __init__ fills in the model's default
+        result = evaluation.evaluate(self.sampler, n, data_name, seed=self.step)
         random.set_rng_state(rng_state)
         keys = evaluation.metric_keys(self.gan)
         path = self.path("metrics.csv")

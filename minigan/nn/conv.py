@@ -8,16 +8,21 @@ For an input of size $i$, kernel $k$, stride $s$, padding $p$ and dilation $d$:
 ConvTranspose2d is the gradient of Conv2d with respect to its input: it spreads each input pixel
 over a k x k patch of the output, the patches ``stride`` apart.
 """
+from __future__ import annotations
+
 import math
 
+from numpy.typing import DTypeLike
+
 from ..creation import zeros
+from ..tensor import Tensor
 from . import functional as F
-from .functional.conv import _check_groups, _conv_padding, _pair, _positive
+from .functional.conv import IntPair, _check_groups, _conv_padding, _pair, _positive
 from .linear import reset_affine_parameters
 from .module import Module, Parameter
 
 
-def transposed_same_padding(kernel_size, stride, dilation=1):
+def transposed_same_padding(kernel_size: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     r"""``(padding, output_padding)`` that give ConvTranspose2d Keras's ``padding='same'``: out = in * stride.
 
     With the effective kernel $k' = d(k - 1) + 1$, PyTorch's output size is
@@ -49,8 +54,9 @@ def transposed_same_padding(kernel_size, stride, dilation=1):
 class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share: hyperparameters, the weight, its init and the repr."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
-                 output_padding, groups, bias, padding_mode, device, dtype):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair,
+                 padding: IntPair | str, dilation: IntPair, transposed: bool, output_padding: IntPair, groups: int,
+                 bias: bool, padding_mode: str, device: str | None, dtype: DTypeLike | None) -> None:
         super().__init__()
         name = type(self).__name__
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
@@ -71,14 +77,14 @@ class _ConvNd(Module):
         self.bias = Parameter(zeros(out_channels, device=device, dtype=dtype)) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         reset_affine_parameters(self.weight, self.bias)
 
-    def _check_images(self, input):
+    def _check_images(self, input: Tensor) -> None:
         self._check_input(input, input.ndim == 4 and input.shape[1] == self.in_channels,
                           f"(N, {self.in_channels}, H, W)", self.weight.dtype)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
@@ -107,19 +113,20 @@ class Conv2d(_ConvNd):
     the input with ``F.pad`` first, by the amounts F.conv2d's padding rule gives.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
+                 padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: str | None = None, dtype: DTypeLike | None = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
                          bias, padding_mode, device, dtype)
         self._pad_amounts()  # a bad padding fails here, where the layer is built, not at its first call
 
-    def _pad_amounts(self):
+    def _pad_amounts(self) -> tuple[int, ...]:
         """F.pad's (left, right, top, bottom): F.conv2d's padding rule, in F.pad's order (last dim first)."""
         rows, columns = _conv_padding(type(self).__name__, self.padding, self.kernel_size, self.stride,
                                       self.dilation)
         return columns + rows
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_images(input)
         if self.padding_mode == "zeros":
             return F.conv2d(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
@@ -145,24 +152,29 @@ class ConvTranspose2d(_ConvNd):
     Only ``padding_mode='zeros'`` exists for the transpose, as in PyTorch.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+    padding: tuple[int, int]  # never a str here: __init__ turns 'same' into numbers
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
+                 padding: IntPair | str = 0, output_padding: IntPair = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntPair = 1, padding_mode: str = "zeros", device: str | None = None,
+                 dtype: DTypeLike | None = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
         if padding == "same":
             name = "ConvTranspose2d"
             if output_padding != 0:
                 raise ValueError(f"{name}: padding='same' sets output_padding itself; leave output_padding at 0")
-            pairs = [transposed_same_padding(k, s, d) for k, s, d in
-                     zip(_pair(kernel_size, "kernel_size", name), _pair(stride, "stride", name),
-                         _pair(dilation, "dilation", name))]
-            padding, output_padding = tuple(p for p, _ in pairs), tuple(o for _, o in pairs)
+            (pad_h, extra_h), (pad_w, extra_w) = [  # (padding, output_padding) of the height, then the width
+                transposed_same_padding(k, s, d) for k, s, d in
+                zip(_pair(kernel_size, "kernel_size", name), _pair(stride, "stride", name),
+                    _pair(dilation, "dilation", name))]
+            padding, output_padding = (pad_h, pad_w), (extra_h, extra_w)
         elif isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d: padding must be an int, a pair or 'same', got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode, device, dtype)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_images(input)
         return F.conv_transpose2d(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
                                   output_padding=self.output_padding, groups=self.groups, dilation=self.dilation)

@@ -9,47 +9,52 @@ $\sigma^2$ gives outputs of variance $\text{fan\_in}\,\sigma^2$; choosing
 $\sigma = \text{gain}/\sqrt{\text{fan}}$ keeps activations (or gradients, with ``fan_out``)
 from growing or shrinking layer after layer (Glorot & Bengio 2010; He et al. 2015).
 """
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import backend
 from .. import random as _random
+from ..tensor import Tensor
 
 
-def _fill(tensor, values):
+def _fill(tensor: Tensor, values: ArrayLike) -> Tensor:
     """Write ``values`` (a NumPy array or a number) into ``tensor``, on its device, in its dtype."""
     tensor.data[...] = backend.to_device(np.asarray(values, dtype=tensor.dtype), tensor.device)
     return tensor
 
 
-def _rng(generator):
+def _rng(generator: np.random.Generator | None) -> np.random.Generator:
     return _random.generator() if generator is None else generator
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     r"""Fill with samples of $\mathcal{U}(a, b)$."""
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: np.random.Generator | None = None) -> Tensor:
     r"""Fill with samples of $\mathcal{N}(\text{mean}, \text{std}^2)$."""
     return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     return _fill(tensor, val)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 0.0)
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     r"""The gain that keeps the variance of activations steady through ``nonlinearity``.
 
     linear, conv, sigmoid: 1; tanh: 5/3; relu: $\sqrt{2}$; leaky_relu: $\sqrt{2 / (1 + a^2)}$ with
@@ -75,7 +80,7 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: dim 1 and dim 0 times the receptive field (the dims after 1).
 
     Linear (out, in): (in, out). Conv2d (C_out, C_in, kH, kW): (C_in kH kW, C_out kH kW).
@@ -89,27 +94,28 @@ def _calculate_fan_in_and_fan_out(tensor):
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
-def _calculate_correct_fan(tensor, mode):
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     r"""Glorot: $\mathcal{U}(-a, a)$ with $a = \text{gain}\sqrt{6 / (\text{fan\_in} + \text{fan\_out})}$."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))  # U(-a, a) has std a / sqrt(3)
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     r"""Glorot: $\mathcal{N}(0, \sigma^2)$ with $\sigma = \text{gain}\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}$."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: np.random.Generator | None = None) -> Tensor:
     r"""He: $\mathcal{U}(-b, b)$ with $b = \text{gain}\sqrt{3 / \text{fan}}$, gain = calculate_gain(nonlinearity, a)."""
     if tensor.numel() == 0:  # nothing to fill, and no fan to divide by
         return tensor
@@ -118,7 +124,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: np.random.Generator | None = None) -> Tensor:
     r"""He: $\mathcal{N}(0, \sigma^2)$ with $\sigma = \text{gain} / \sqrt{\text{fan}}$,
     gain = calculate_gain(nonlinearity, a)."""
     if tensor.numel() == 0:

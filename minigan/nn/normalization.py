@@ -7,6 +7,7 @@ LayerNorm one per sample over its last dims.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -54,10 +55,10 @@ class _BatchNorm(Module):
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-            init.zeros_(self.num_batches_tracked)
+        if self.track_running_stats:  # then the buffers exist (the casts tell mypy so)
+            init.zeros_(cast(Tensor, self.running_mean))
+            init.ones_(cast(Tensor, self.running_var))
+            init.zeros_(cast(Tensor, self.num_batches_tracked))
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()

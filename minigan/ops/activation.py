@@ -3,32 +3,36 @@
 All are written to stay finite and exact for any finite input: no exp of a large positive number
 is ever computed, so x = +-1e4 gives the right answer without an overflow warning.
 """
+from __future__ import annotations
+
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
-from ..tensor import as_tensor
+from ..tensor import Tensor, as_tensor
 from .elementwise import PiecewiseConstant, where
 from .reduction import sum
 from .shape import normalize_dim
 
 
 class ReLU(Function):
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).maximum(x, 0)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         # The mask "not y <= 0", read off the output as PyTorch's threshold_backward does (so a NaN
         # passes its gradient on); PiecewiseConstant keeps the edge: relu'' is zeros, not "unused".
         return gy * PiecewiseConstant(lambda y: ~(y <= 0))(self.output)
 
 
 class LeakyReLU(Function):
-    def __init__(self, slope):
+    def __init__(self, slope: float) -> None:
         self.slope = slope
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).where(x > 0, x, x * x.dtype.type(self.slope))
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         slope = PiecewiseConstant(lambda x: backend.get_array_module(x).where(x > 0, 1.0, self.slope))
         return gy * slope(self.inputs[0])
 
@@ -38,12 +42,12 @@ class Sigmoid(Function):
 
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         xp = backend.get_array_module(x)
         z = xp.exp(-xp.abs(x))
         return xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         y = self.output
         return gy * y * (1 - y)  # sigma' = sigma (1 - sigma)
 
@@ -51,15 +55,15 @@ class Sigmoid(Function):
 class Tanh(Function):
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).tanh(x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         y = self.output
         return gy * (1 - y * y)  # tanh' = 1 - tanh^2
 
 
-def _softplus_array(x):
+def _softplus_array(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): never exponentiates a positive number."""
     xp = backend.get_array_module(x)
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -68,15 +72,15 @@ def _softplus_array(x):
 class Softplus(Function):
     float_inputs = True
 
-    def __init__(self, beta, threshold):
+    def __init__(self, beta: float, threshold: float) -> None:
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         beta = x.dtype.type(self.beta)  # a NumPy float64 beta must not promote float32 x
         bx = x * beta
         return backend.get_array_module(x).where(bx > self.threshold, x, _softplus_array(bx) / beta)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         x = self.inputs[0]
         linear = x.data * self.beta > self.threshold
         return gy * where(linear, 1.0, sigmoid(x * self.beta))  # softplus' = sigma(beta x)
@@ -85,24 +89,24 @@ class Softplus(Function):
 class LogSigmoid(Function):
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return -_softplus_array(-x)  # log sigma(x) = -softplus(-x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy * sigmoid(-self.inputs[0])
 
 
 class Softmax(Function):
     float_inputs = True
 
-    def __init__(self, dim):
+    def __init__(self, dim: int) -> None:
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         e = backend.get_array_module(x).exp(x - x.max(axis=self.dim, keepdims=True))
         return e / e.sum(axis=self.dim, keepdims=True)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         y = self.output
         return y * (gy - sum(gy * y, self.dim, keepdim=True))  # J = diag(y) - y y^T
 
@@ -110,53 +114,53 @@ class Softmax(Function):
 class LogSoftmax(Function):
     float_inputs = True
 
-    def __init__(self, dim):
+    def __init__(self, dim: int) -> None:
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         xp = backend.get_array_module(x)
         shifted = x - x.max(axis=self.dim, keepdims=True)
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy - self.output.exp() * sum(gy, self.dim, keepdim=True)
 
 
-def relu(x):
+def relu(x: Tensor) -> Tensor:
     return ReLU()(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU(negative_slope)(x)
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
     return Sigmoid()(x)
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
     return Tanh()(x)
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^{beta x}) / beta, and x itself where beta x > threshold (as PyTorch)."""
     return Softplus(beta, threshold)(x)
 
 
-def logsigmoid(x):
+def logsigmoid(x: Tensor) -> Tensor:
     return LogSigmoid()(x)
 
 
-def _dim_of(x, dim):
+def _dim_of(x: Tensor, dim: int) -> tuple[Tensor, int]:
     x = as_tensor(x)
     return x, normalize_dim(dim, x.ndim)
 
 
-def softmax(x, dim=-1):
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
     x, d = _dim_of(x, dim)
     return Softmax(d)(x)
 
 
-def log_softmax(x, dim=-1):
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     x, d = _dim_of(x, dim)
     return LogSoftmax(d)(x)

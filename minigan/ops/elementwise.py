@@ -7,13 +7,16 @@ through the op `PiecewiseConstant`, which keeps the graph's edge: that tensor ge
 clamp, where, maximum (and the max/min reductions) compare arrays into a constant mask, which cuts
 the edge: a tensor reached only through the mask was "not used".
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor, constant
+from ..tensor import Operand, Tensor, as_tensor, constant
 from .arithmetic import _operands
 from .shape import cast, sum_to
 
@@ -21,40 +24,40 @@ from .shape import cast, sum_to
 class Exp(Function):
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).exp(x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy * self.output  # d/dx e^x = e^x
 
 
 class Log(Function):
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).log(x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy / self.inputs[0]
 
 
 class Log1p(Function):
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).log1p(x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy / (1 + self.inputs[0])
 
 
 class Sqrt(Function):
     float_inputs = True
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).sqrt(x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy / (2 * self.output)
 
 
@@ -66,10 +69,10 @@ class Pow(Function):
     and b >= 0. The masks come from comparisons, so they are constants, as PyTorch's are.
     """
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a ** b
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):  # the entries masked out may be 0 * inf
@@ -84,14 +87,14 @@ class PowScalar(Function):
     """x ** c for a number c, an op of its own as in PyTorch: d/dx = c x^(c-1), and for c = 0 a
     zero gradient with no graph (x ** 0 = 1 is flat everywhere, x = 0 included)."""
 
-    def __init__(self, exponent):
+    def __init__(self, exponent: float) -> None:
         self.exponent = exponent
         self.zero_derivative = exponent == 0
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return (x ** self.exponent).astype(x.dtype, copy=False)  # NumPy makes bool ** 2 int8
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         c = self.exponent
         return gy * c * self.inputs[0] ** (c - 1)
 
@@ -107,31 +110,31 @@ class PiecewiseConstant(Function):
 
     zero_derivative = True  # the engine sends x its zero gradient; there is no backward to run
 
-    def __init__(self, fn):
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
         self.fn = fn  # array -> array of the same shape (bool or numbers)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return self.fn(x).astype(x.dtype, copy=False)
 
 
 class Abs(Function):
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).abs(x)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return gy * sign(self.inputs[0])  # sign(0) = 0, as in PyTorch
 
 
 class Clamp(Function):
-    def __init__(self, lo, hi):
+    def __init__(self, lo: float | None, hi: float | None) -> None:
         self.lo, self.hi = lo, hi
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         xp, as_x = backend.get_array_module(x), x.dtype.type  # bounds never promote x's dtype
         y = x if self.lo is None else xp.maximum(x, as_x(self.lo))
         return y if self.hi is None else xp.minimum(y, as_x(self.hi))
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         x = self.inputs[0]
         inside = x.xp.ones(x.shape, dtype=bool)  # the gradient passes where lo <= x <= hi
         if self.lo is not None:
@@ -142,13 +145,13 @@ class Clamp(Function):
 
 
 class Where(Function):
-    def __init__(self, condition):
-        self.condition = condition
+    def __init__(self, condition: np.ndarray) -> None:
+        self.condition = condition  # a bool array
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return backend.get_array_module(a).where(self.condition, a, b)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         zero = gy.xp.zeros((), dtype=gy.dtype)
         ga = sum_to(where(self.condition, gy, zero), a.shape) if self.needs_input_grad[0] else None
@@ -159,10 +162,10 @@ class Where(Function):
 class Maximum(Function):
     """Elementwise max; at a tie each side gets half the gradient (as in PyTorch)."""
 
-    def forward(self, a, b):
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return backend.get_array_module(a).maximum(a, b)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         xp = a.xp
         share = xp.where(a.data > b.data, 1.0, xp.where(a.data == b.data, 0.5, 0.0))
@@ -171,23 +174,23 @@ class Maximum(Function):
                 sum_to(gy * constant(1.0 - share, gy), b.shape) if need_b else None)
 
 
-def exp(x):
+def exp(x: Tensor) -> Tensor:
     return Exp()(x)
 
 
-def log(x):
+def log(x: Tensor) -> Tensor:
     return Log()(x)
 
 
-def log1p(x):
+def log1p(x: Tensor) -> Tensor:
     return Log1p()(x)
 
 
-def sqrt(x):
+def sqrt(x: Tensor) -> Tensor:
     return Sqrt()(x)
 
 
-def pow(a, b):
+def pow(a: Operand, b: Operand) -> Tensor:
     """``a ** b``; a number as the exponent (``x ** 2``) takes `PowScalar`."""
     a, exponent = _operands(a, b)  # exponent.dtype is the result's: a bool tensor ** 2 is int64, as in PyTorch
     if isinstance(b, (numbers.Number, np.generic)):
@@ -195,16 +198,16 @@ def pow(a, b):
     return Pow()(a, exponent)
 
 
-def sign(x):
+def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element; the derivative is 0 everywhere (at 0 too, as PyTorch)."""
     return PiecewiseConstant(lambda a: backend.get_array_module(a).sign(a))(x)
 
 
-def abs(x):
+def abs(x: Tensor) -> Tensor:
     return Abs()(x)
 
 
-def clamp(x, min=None, max=None):
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Limit ``x`` to [min, max] (either bound may be None); the gradient passes inside, ends included."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -214,17 +217,17 @@ def clamp(x, min=None, max=None):
 clip = clamp
 
 
-def where(condition, x, y):
+def where(condition: Operand, x: Operand, y: Operand) -> Tensor:
     """``x`` where ``condition`` holds, else ``y`` (all three broadcast together)."""
     condition = condition.data if isinstance(condition, Tensor) else as_tensor(condition).data
     a, b = _operands(x, y)
     return Where(condition.astype(bool, copy=False))(a, b)
 
 
-def maximum(a, b):
+def maximum(a: Operand, b: Operand) -> Tensor:
     return Maximum()(*_operands(a, b))
 
 
-def minimum(a, b):
+def minimum(a: Operand, b: Operand) -> Tensor:
     a, b = _operands(a, b)
     return -maximum(-a, -b)  # min(a, b) = -max(-a, -b), ties included

@@ -3,48 +3,57 @@
 The backward of a sum spreads the gradient back over the summed dims (broadcasting); max and
 min send it to the elements they picked.
 """
+from __future__ import annotations
+
 import builtins
-from collections import namedtuple
+from typing import NamedTuple, overload
+
+import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor, constant
+from ..tensor import Dims, Tensor, as_tensor, constant
 from .elementwise import where
 from .shape import broadcast_to, normalize_dim, normalize_dims, reshape
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
+
+class values_indices(NamedTuple):
+    """What max and min along a dim return (PyTorch's ``torch.return_types.max``): a tuple with names."""
+
+    values: Tensor
+    indices: Tensor  # int64
 
 
-def _kept_shape(shape, dims):
+def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...]:
     """``shape`` with the reduced dims kept as size 1: where a reduced gradient broadcasts back."""
     return tuple(1 if d in dims else n for d, n in enumerate(shape))
 
 
 class Sum(Function):
-    def __init__(self, dims, keepdim):
+    def __init__(self, dims: tuple[int, ...], keepdim: bool) -> None:
         self.dims, self.keepdim = dims, keepdim
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return x.sum(axis=self.dims, keepdims=self.keepdim)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         x = self.inputs[0]
         return broadcast_to(reshape(gy, _kept_shape(x.shape, self.dims)), x.shape)
 
 
-def sum(x, dim=None, keepdim=False):
+def sum(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     return Sum(normalize_dims(dim, x.ndim), keepdim)(x)
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     dims = normalize_dims(dim, x.ndim)
     count = int(backend.np.prod([x.shape[d] for d in dims]))
     return sum(x, dims, keepdim) / count
 
 
-def var(x, dim=None, *, correction=1, keepdim=False):
+def var(x: Tensor, dim: Dims = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
     r"""Variance (方差) $\frac{1}{N - c}\sum_i (x_i - \bar x)^2$, with Bessel's correction c = 1 by default."""
     x = as_tensor(x)
     dims = normalize_dims(dim, x.ndim)
@@ -57,16 +66,16 @@ class StdFromVariance(Function):
     """The square root that turns a variance into a standard deviation. Where all values are equal
     (variance 0) its derivative, and so the gradient of std, is taken as 0, as PyTorch does, not inf."""
 
-    def forward(self, v):
+    def forward(self, v: np.ndarray) -> np.ndarray:
         return backend.get_array_module(v).sqrt(v)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         y = self.output
         positive = y.data > 0
         return gy * constant(positive, y) / (2 * where(positive, y, 1.0))  # 1/(2y) only where y > 0
 
 
-def std(x, dim=None, *, correction=1, keepdim=False):
+def std(x: Tensor, dim: Dims = None, *, correction: float = 1, keepdim: bool = False) -> Tensor:
     r"""Standard deviation (标准差) $\sqrt{\mathrm{var}(x)}$."""
     return StdFromVariance()(var(x, dim, correction=correction, keepdim=keepdim))
 
@@ -78,18 +87,18 @@ class Pick(Function):
     picked by an index, 1/k for each of k tied extremes.
     """
 
-    def __init__(self, dims, keepdim, share, values):
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, share: np.ndarray, values: np.ndarray) -> None:
         self.dims, self.keepdim, self.share, self.values = dims, keepdim, share, values
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return self.values if self.keepdim else self.values.squeeze(axis=self.dims)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         x = self.inputs[0]
         return broadcast_to(reshape(gy, _kept_shape(x.shape, self.dims)), x.shape) * constant(self.share, x)
 
 
-def _extreme(x, dim, keepdim, largest):
+def _extreme(x: Tensor, dim: Dims, keepdim: bool, largest: bool) -> Tensor:
     """amax/amin: ties share the gradient evenly (as PyTorch's amax/amin and full max/min)."""
     x = as_tensor(x)
     dims = normalize_dims(dim, x.ndim)
@@ -100,15 +109,15 @@ def _extreme(x, dim, keepdim, largest):
     return Pick(dims, keepdim, tied / tied.sum(axis=dims, keepdims=True), values)(x)
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     return _extreme(x, dim, keepdim, largest=True)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     return _extreme(x, dim, keepdim, largest=False)
 
 
-def _arg(x, dim, keepdim, largest):
+def _arg(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
     x = as_tensor(x)
     pick = x.xp.argmax if largest else x.xp.argmin
     if dim is None:
@@ -117,15 +126,15 @@ def _arg(x, dim, keepdim, largest):
     return Tensor(pick(x.data, axis=d, keepdims=keepdim))
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg(x, dim, keepdim, largest=True)
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg(x, dim, keepdim, largest=False)
 
 
-def _max_or_min(x, dim, keepdim, largest):
+def _max_or_min(x: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor | values_indices:
     """Without ``dim``, the extreme value; with it, ``(values, indices)`` as PyTorch's max/min."""
     if dim is None:
         return _extreme(x, None, False, largest)
@@ -139,9 +148,20 @@ def _max_or_min(x, dim, keepdim, largest):
     return values_indices(out, Tensor(indices if keepdim else indices.squeeze(axis=d)))
 
 
-def max(x, dim=None, keepdim=False):
+# max and min: the largest value without a dim; with one, (values, indices) as in PyTorch.
+@overload
+def max(x: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def max(x: Tensor, dim: int, keepdim: bool = False) -> values_indices: ...
+
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | values_indices:
     return _max_or_min(x, dim, keepdim, largest=True)
 
 
-def min(x, dim=None, keepdim=False):
+@overload
+def min(x: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...
+@overload
+def min(x: Tensor, dim: int, keepdim: bool = False) -> values_indices: ...
+
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | values_indices:
     return _max_or_min(x, dim, keepdim, largest=False)

@@ -3,23 +3,28 @@
 Each backward is another op of this file: reshape undoes reshape, a permutation is undone by
 its inverse, broadcasting is undone by summing (``sum_to``), indexing by scattering.
 """
+from __future__ import annotations
+
 import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Dims, Shape, Tensor, as_tensor
 
 
-def normalize_dim(dim, ndim, name="dim"):
+def normalize_dim(dim: int, ndim: int, name: str = "dim") -> int:
     """A dim in [-ndim, ndim) as a non-negative int, or a clear IndexError."""
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{name} {dim} is out of range for a tensor of {ndim} dimensions")
     return dim % max(ndim, 1)
 
 
-def normalize_dims(dim, ndim):
+def normalize_dims(dim: Dims, ndim: int) -> tuple[int, ...]:
     """None -> every dim; an int or a sequence -> a sorted tuple of non-negative dims."""
     if dim is None:
         return tuple(range(ndim))
@@ -27,23 +32,25 @@ def normalize_dims(dim, ndim):
     return tuple(sorted({normalize_dim(d, ndim) for d in dims}))
 
 
-def _shape_arg(shape):
+def _shape_arg(shape: tuple[Shape, ...]) -> tuple[int, ...]:
     """Accept f(x, 2, 3) and f(x, (2, 3)) alike, as PyTorch does."""
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)  # type: ignore[arg-type]  # f(x, 2, 3): the ints themselves, one per dim
 
 
 class Reshape(Function):
-    def __init__(self, shape):
+    def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(self.shape)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return reshape(gy, self.inputs[0].shape)
 
 
-def reshape(x, *shape):
+def reshape(x: Tensor, *shape: Shape) -> Tensor:
     x, shape = as_tensor(x), _shape_arg(shape)
     try:
         new_shape = np.empty(x.shape, dtype=np.bool_).reshape(shape).shape  # resolves a -1
@@ -53,25 +60,25 @@ def reshape(x, *shape):
 
 
 class Permute(Function):
-    def __init__(self, dims):
+    def __init__(self, dims: tuple[int, ...]) -> None:
         self.dims = dims
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).transpose(x, self.dims)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return permute(gy, *np.argsort(self.dims).tolist())
 
 
-def permute(x, *dims):
-    x, dims = as_tensor(x), _shape_arg(dims)
-    dims = tuple(normalize_dim(d, x.ndim) for d in dims)
-    if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of shape {x.shape}")
-    return x if dims == tuple(range(x.ndim)) else Permute(dims)(x)
+def permute(x: Tensor, *dims: Shape) -> Tensor:
+    x = as_tensor(x)
+    order = tuple(normalize_dim(d, x.ndim) for d in _shape_arg(dims))
+    if sorted(order) != list(range(x.ndim)):
+        raise ValueError(f"permute: {order} is not a permutation of the {x.ndim} dims of shape {x.shape}")
+    return x if order == tuple(range(x.ndim)) else Permute(order)(x)
 
 
-def transpose(x, dim0, dim1):
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     x = as_tensor(x)
     dims = list(range(x.ndim))
     d0, d1 = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
@@ -79,7 +86,7 @@ def transpose(x, dim0, dim1):
     return permute(x, *dims)
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     x = as_tensor(x)
     if x.ndim == 0:
         return reshape(x, 1)
@@ -87,31 +94,31 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
-def squeeze(x, dim=None):
+def squeeze(x: Tensor, dim: Dims = None) -> Tensor:
     """Drop size-1 dims (all of them, or those of ``dim`` that have size 1, as PyTorch)."""
     x = as_tensor(x)
     dims = normalize_dims(dim, x.ndim)
     return reshape(x, tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1)))
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
     x = as_tensor(x)
     d = normalize_dim(dim, x.ndim + 1)
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
 class BroadcastTo(Function):
-    def __init__(self, shape):
+    def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.get_array_module(x).broadcast_to(x, self.shape)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return sum_to(gy, self.inputs[0].shape)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     x, shape = as_tensor(x), tuple(shape)
     try:
         np.broadcast_shapes(x.shape, shape)
@@ -120,7 +127,7 @@ def broadcast_to(x, shape):
     return x if x.shape == shape else BroadcastTo(shape)(x)
 
 
-def expand(x, *sizes):
+def expand(x: Tensor, *sizes: Shape) -> Tensor:
     """``broadcast_to`` where -1 keeps a dim's size (PyTorch's ``Tensor.expand``)."""
     x, sizes = as_tensor(x), _shape_arg(sizes)
     lead = len(sizes) - x.ndim
@@ -130,27 +137,27 @@ def expand(x, *sizes):
 class SumTo(Function):
     """Sum a broadcast result back down to ``shape``: the adjoint of broadcasting."""
 
-    def __init__(self, shape):
+    def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         lead = x.ndim - len(self.shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(self.shape)
                                           if n == 1 and x.shape[lead + i] != 1)
         return x.sum(axis=axes, keepdims=True).reshape(self.shape)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return broadcast_to(gy, self.inputs[0].shape)
 
 
-def sum_to(x, shape):
+def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     x, shape = as_tensor(x), tuple(shape)
     if np.broadcast_shapes(x.shape, shape) != x.shape:
         raise ValueError(f"sum_to: shape {x.shape} does not broadcast from {shape}")
     return x if x.shape == shape else SumTo(shape)(x)
 
 
-def _index_arrays(index):
+def _index_arrays(index: Any) -> tuple[Any, bool]:
     """Tensors inside an index become arrays; is it an advanced (array) index?"""
     items = index if isinstance(index, tuple) else (index,)
     items = tuple(i.data if isinstance(i, Tensor) else i for i in items)
@@ -159,23 +166,23 @@ def _index_arrays(index):
 
 
 class GetItem(Function):
-    def __init__(self, index):
+    def __init__(self, index: Any) -> None:
         self.index = index
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return x[self.index]
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return GetItemGrad(self.index, self.inputs[0].shape)(gy)
 
 
 class GetItemGrad(Function):
     """Put the gradient back where the elements came from; repeated indices add up."""
 
-    def __init__(self, index, shape):
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index, self.shape = index, shape
 
-    def forward(self, gy):
+    def forward(self, gy: np.ndarray) -> np.ndarray:
         gx = backend.get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
         if _index_arrays(self.index)[1]:
             backend.scatter_add(gx, self.index, gy)
@@ -183,30 +190,30 @@ class GetItemGrad(Function):
             gx[self.index] = gy  # basic indexing never picks an element twice
         return gx
 
-    def backward(self, ggx):
+    def backward(self, ggx: Tensor) -> Tensor:
         return getitem(ggx, self.index)
 
 
-def getitem(x, index):
+def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` for basic (ints, slices, None, ...) and integer- or bool-array indexing."""
     index, _ = _index_arrays(index)
     return GetItem(index)(as_tensor(x))
 
 
 class Cat(Function):
-    def __init__(self, dim):
+    def __init__(self, dim: int) -> None:
         self.dim = dim
 
-    def forward(self, *xs):
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
         return backend.get_array_module(xs[0]).concatenate(xs, axis=self.dim)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> tuple[Tensor, ...]:
         bounds = np.cumsum([0] + [x.shape[self.dim] for x in self.inputs])
         lead = (slice(None),) * self.dim
         return tuple(gy[lead + (slice(a, b),)] for a, b in itertools.pairwise(bounds))
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -219,14 +226,14 @@ def cat(tensors, dim=0):
     return Cat(d)(*tensors)
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError(f"stack: all tensors need one shape, got {[t.shape for t in tensors]}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``x`` along ``dim``: of equal size (an int; the last may be smaller) or the sizes given."""
     x = as_tensor(x)
     d = normalize_dim(dim, x.ndim)
@@ -244,32 +251,32 @@ def split(x, split_size_or_sections, dim=0):
 
 
 class Cast(Function):
-    def __init__(self, dtype):
+    def __init__(self, dtype: np.dtype) -> None:
         self.dtype = dtype
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return x.astype(self.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return cast(gy, self.inputs[0].dtype)
 
 
-def cast(x, dtype):
+def cast(x: Tensor, dtype: DTypeLike) -> Tensor:
     x, dtype = as_tensor(x), np.dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
 class ToDevice(Function):
-    def __init__(self, device):
+    def __init__(self, device: str) -> None:
         self.device = device
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         return backend.to_device(x, self.device)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> Tensor:
         return to_device(gy, self.inputs[0].device)
 
 
-def to_device(x, device):
+def to_device(x: Tensor, device: str) -> Tensor:
     x, device = as_tensor(x), backend.check_device(device)
     return x if x.device == device else ToDevice(device)(x)

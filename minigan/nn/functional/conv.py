@@ -34,14 +34,21 @@ conv_transpose2d(g, v). All three share one `_Geometry`, groups included, so eve
 round-trips exactly (no output_padding guesswork) and derivatives of any order work, with respect
 to weights too.
 """
+from __future__ import annotations
+
 import numbers
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeAlias
+
+import numpy as np
 
 from ... import backend
 from ...autograd import Function, is_grad_enabled
-from ...tensor import as_tensor
+from ...tensor import Tensor, as_tensor
 
 __all__ = ["conv2d", "conv_transpose2d"]
+
+IntPair: TypeAlias = int | tuple[int, int]  # a kernel size, stride, ...: one int for both dims, or (height, width)
 
 
 class _Geometry(NamedTuple):
@@ -60,7 +67,7 @@ class _Geometry(NamedTuple):
     groups: int = 1  # convolutions only: how many independent convolutions the channels split into
 
     @property
-    def span(self):
+    def span(self) -> tuple[int, ...]:
         """The extent of padded image that the windows cover: s*(G-1) + d*(k-1) + 1."""
         return tuple(s * (g - 1) + d * (k - 1) + 1
                      for s, g, d, k in zip(self.stride, self.grid, self.dilation, self.kernel))
@@ -68,7 +75,7 @@ class _Geometry(NamedTuple):
 
 # --- array kernels (raw NumPy/CuPy arrays; the spatial axes are `axis` and `axis + 1`) ----------
 
-def _crop(a, start, size, axis, fill=0):
+def _crop(a: np.ndarray, start: tuple[int, ...], size: tuple[int, ...], axis: int, fill: float = 0) -> np.ndarray:
     """``a[..., start:start+size, ...]`` on both spatial axes; positions outside ``a`` read ``fill``.
 
     A negative start pads, a start or end beyond the array pads or crops: one helper serves
@@ -84,7 +91,7 @@ def _crop(a, start, size, axis, fill=0):
     return a[tuple(index)]
 
 
-def _windows(a, g, axis, fill=0):
+def _windows(a: np.ndarray, g: _Geometry, axis: int, fill: float = 0) -> np.ndarray:
     """Every kernel window of ``a``, as a strided view: the spatial axes (H, W) become
     (Ho, Wo, kH, kW). Element [p, q, i, j] is padded-image element [p*s + i*d, q*s + j*d]."""
     xp = backend.get_array_module(a)
@@ -96,7 +103,7 @@ def _windows(a, g, axis, fill=0):
     return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
 
-def _overlap_add(out, values, g, axis):
+def _overlap_add(out: np.ndarray, values: Callable[[int, int], np.ndarray], g: _Geometry, axis: int) -> np.ndarray:
     """The adjoint of `_windows` (col2im): add every window back onto the image it came from.
 
     ``values(i, j)`` is what all windows hold at kernel offset (i, j), a (Ho, Wo) grid on the
@@ -114,35 +121,35 @@ def _overlap_add(out, values, g, axis):
     return _crop(out, g.padding, g.image, axis)
 
 
-def _channels_last(a, groups):
+def _channels_last(a: np.ndarray, groups: int) -> np.ndarray:
     """(N, C, H, W) -> the view (G, N, H, W, C/G): the channels split into their groups, and last."""
     n, c, h, w = a.shape
     return a.reshape(n, groups, c // groups, h, w).transpose(1, 0, 3, 4, 2)
 
 
-def _pixel_rows(a, groups):
+def _pixel_rows(a: np.ndarray, groups: int) -> np.ndarray:
     """(N, C, H, W) -> the matrices (G, N*H*W, C/G): per group, one row per pixel."""
     return _channels_last(a, groups).reshape(groups, -1, a.shape[1] // groups)
 
 
-def _channels_first(m, n, h, w):
+def _channels_first(m: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
     """The inverse of `_pixel_rows`: (G, N*H*W, C/G), or that as (G, N, H, W, C/G), -> a
     contiguous (N, C, H, W) array."""
     xp = backend.get_array_module(m)
     return xp.ascontiguousarray(m.reshape(m.shape[0], n, h, w, -1).transpose(1, 0, 4, 2, 3)).reshape(n, -1, h, w)
 
 
-def _by_group(w, groups):
+def _by_group(w: np.ndarray, groups: int) -> np.ndarray:
     """A weight (C_out, C_in/G, kH, kW) -> (G, C_out/G, C_in/G, kH, kW), a view."""
     return w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
 
 
-def _weight_matrix(w, groups):
+def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     """(C_out, C_in/G, kH, kW) -> (G, C_out/G, kH*kW*C_in/G): per group, the column order of `_im2col`."""
     return _by_group(w, groups).transpose(0, 1, 3, 4, 2).reshape(groups, w.shape[0] // groups, -1)
 
 
-def _im2col(x, g):
+def _im2col(x: np.ndarray, g: _Geometry) -> np.ndarray:
     """(N, C, H, W) -> cols (G, N*Ho*Wo, kH*kW*C/G): per group, one row per window, built by one copy."""
     windows = _windows(_channels_last(x, g.groups), g, axis=2)  # (G, N, Ho, Wo, kH, kW, C/G), a view
     return windows.reshape(g.groups, -1, g.kernel[0] * g.kernel[1] * x.shape[1] // g.groups)
@@ -153,10 +160,10 @@ def _im2col(x, g):
 class Conv2d(Function):
     """y = conv2d(x, w): x (N, C_in, H, W), w (C_out, C_in/G, kH, kW) -> y (N, C_out, Ho, Wo)."""
 
-    def __init__(self, geometry, keep_cols=False, cols=None):
+    def __init__(self, geometry: _Geometry, keep_cols: bool = False, cols: np.ndarray | None = None) -> None:
         self.geometry, self.keep_cols, self.cols = geometry, keep_cols, cols  # cols: x's im2col, if built
 
-    def forward(self, x, w):
+    def forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         cols = _im2col(x, self.geometry) if self.cols is None else self.cols
         # Kept for the weight gradient when one will be wanted, which needs this very matrix (as
         # PyTorch's THNN kernels kept their ``finput``): not rebuilding it saves a copy of every
@@ -165,7 +172,7 @@ class Conv2d(Function):
         y = cols @ _weight_matrix(w, self.geometry.groups).swapaxes(1, 2)  # (G, N*Ho*Wo, C_out/G)
         return _channels_first(y, x.shape[0], *self.geometry.grid)
 
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, w = self.inputs
         cols, self.cols = self.cols, None  # handed on once; a second backward (retain_graph) rebuilds it
         gx = ConvTranspose2d(self.geometry)(gy, w) if self.needs_input_grad[0] else None
@@ -183,10 +190,10 @@ class ConvTranspose2d(Function):
     memory (and kH*kW times less memory is needed; `benchmarks/conv.py` times the whole op).
     """
 
-    def __init__(self, geometry):
+    def __init__(self, geometry: _Geometry) -> None:
         self.geometry = geometry
 
-    def forward(self, y, w):
+    def forward(self, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         g, n = self.geometry, y.shape[0]
         xp = backend.get_array_module(y)
         rows = _pixel_rows(y, g.groups)  # (G, N*Ho*Wo, C_out/G)
@@ -197,7 +204,7 @@ class ConvTranspose2d(Function):
         image = _overlap_add(padded, lambda i, j: (rows @ taps[i, j]).reshape(shape), g, axis=2)
         return _channels_first(image, n, *g.image)
 
-    def backward(self, gx):
+    def backward(self, gx: Tensor) -> tuple[Tensor | None, Tensor | None]:
         y, w = self.inputs
         # Both gradients read the windows of gx: build its im2col matrix once for the two.
         cols = _im2col(gx.data, self.geometry) if all(self.needs_input_grad) else None
@@ -211,10 +218,10 @@ class Conv2dGradWeight(Function):
     gw[o, c, i, j] = sum_{n,p,q} gy[n, o, p, q] x[n, g*C_in/G + c, p*s - pad + i*d, q*s - pad + j*d],
     with g the group of output channel o."""
 
-    def __init__(self, geometry, cols=None):
+    def __init__(self, geometry: _Geometry, cols: np.ndarray | None = None) -> None:
         self.geometry, self.cols = geometry, cols  # cols: x's im2col matrix, if already built
 
-    def forward(self, x, gy):
+    def forward(self, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
         g = self.geometry
         cols = _im2col(x, g) if self.cols is None else self.cols
         # per group as (kH*kW*C_in/G, C_out/G), the order in which OpenBLAS ran it faster
@@ -224,7 +231,7 @@ class Conv2dGradWeight(Function):
         gw = gw.reshape((g.groups,) + g.kernel + (c, -1)).transpose(0, 4, 3, 1, 2)  # (G, C_out/G, C_in/G, kH, kW)
         return xp.ascontiguousarray(gw).reshape((-1, c) + g.kernel)
 
-    def backward(self, ggw):
+    def backward(self, ggw: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, gy = self.inputs
         gx = ConvTranspose2d(self.geometry)(gy, ggw) if self.needs_input_grad[0] else None
         ggy = Conv2d(self.geometry)(x, ggw) if self.needs_input_grad[1] else None
@@ -233,22 +240,23 @@ class Conv2dGradWeight(Function):
 
 # --- the public functions ------------------------------------------------------------------------
 
-def _pair(value, name, fn):
+def _pair(value: IntPair, name: str, fn: str) -> tuple[int, int]:
     """An int or a pair of ints -> a (height, width) tuple of ints."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    # The ignore: mypy does not know that an int is a numbers.Integral, so to it tuple(value) may get an int.
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)  # type: ignore[arg-type]
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair):
         raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
-    return tuple(int(v) for v in pair)
+    return int(pair[0]), int(pair[1])
 
 
-def _positive(value, name, fn, least=1):
+def _positive(value: IntPair, name: str, fn: str, least: int = 1) -> tuple[int, int]:
     pair = _pair(value, name, fn)
     if min(pair) < least:
         raise ValueError(f"{fn}: {name} must be >= {least}, got {value!r}")
     return pair
 
 
-def _check_groups(fn, groups, channels):
+def _check_groups(fn: str, groups: int, channels: dict[str, int]) -> int:
     """``groups`` as an int that divides every channel count in ``channels``, {name: count}, or a clear error."""
     if not isinstance(groups, numbers.Integral) or groups < 1:
         raise ValueError(f"{fn}: groups must be an int >= 1, got {groups!r}")
@@ -258,7 +266,8 @@ def _check_groups(fn, groups, channels):
     return int(groups)
 
 
-def _conv_padding(fn, padding, kernel, stride, dilation):
+def _conv_padding(fn: str, padding: IntPair | str, kernel: tuple[int, ...], stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
     """conv2d's ``padding`` as ((top, bottom), (left, right)), the one rule that F.conv2d and the
     Conv2d layer (for its other padding modes) both follow.
 
@@ -278,7 +287,8 @@ def _conv_padding(fn, padding, kernel, stride, dilation):
     return tuple((t // 2, t - t // 2) for t in totals)
 
 
-def _check_operands(fn, input, weight, bias, groups, transposed):
+def _check_operands(fn: str, input: Tensor, weight: Tensor, bias: Tensor | None, groups: int,
+                    transposed: bool) -> tuple[Tensor, Tensor, Tensor | None, int]:
     """Tensors of the right rank, dtype and channel counts, and ``groups`` as an int, or a clear error."""
     input, weight = as_tensor(input), as_tensor(weight)
     dim0, dim1 = ("C_in", "C_out") if transposed else ("C_out", "C_in")
@@ -308,17 +318,18 @@ def _check_operands(fn, input, weight, bias, groups, transposed):
     return input, weight, bias, groups
 
 
-def _with_bias(y, bias):
+def _with_bias(y: Tensor, bias: Tensor | None) -> Tensor:
     return y if bias is None else y + bias.reshape(1, -1, 1, 1)
 
 
-def _check_size(fn, size, what, input_shape):
+def _check_size(fn: str, size: tuple[int, ...], what: str, input_shape: tuple[int, ...]) -> None:
     if min(size) < 1:
         raise ValueError(f"{fn}: the {what} {tuple(size)} is empty for an input of shape {input_shape}; "
                          "the kernel (times dilation) does not fit")
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+           padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
     r"""2-D convolution (cross-correlation, as in PyTorch) over a batch of images.
 
     input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) -> (N, C_out, Ho, Wo):
@@ -346,7 +357,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _with_bias(Conv2d(geometry, keep_cols)(input, weight), bias)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+                     padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1,
+                     dilation: IntPair = 1) -> Tensor:
     r"""Transposed convolution (转置卷积), the adjoint of conv2d: the generator's upsampling layer.
 
     input (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW), bias (C_out,) -> (N, C_out, Ho, Wo):

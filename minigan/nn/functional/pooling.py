@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import TypeAlias
 
 import numpy as np
 
@@ -23,11 +22,9 @@ from ...autograd import Function
 from ...ops import getitem, sum, where
 from ...ops.elementwise import PiecewiseConstant
 from ...tensor import Tensor, as_tensor, constant
-from .conv import _Geometry, _overlap_add, _positive, _windows
+from .conv import IntPair, _Geometry, _overlap_add, _positive, _windows
 
 __all__ = ["max_pool2d", "avg_pool2d", "pad"]
-
-IntPair: TypeAlias = int | tuple[int, int]  # a kernel size, stride, ...: one int for both dims, or (height, width)
 
 
 class _Unfold(Function):
