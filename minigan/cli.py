@@ -34,8 +34,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     hints = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(TrainConfig):
         meta, kind = field.metadata, hints[field.name]
-        if kind is bool:  # a switch that turns a default-on feature off
-            parser.add_argument(meta["flag"], dest=field.name, action="store_false", help=meta["help"])
+        if kind is bool:  # a switch: --binarize turns a feature on, --no-progress one off
+            action = "store_false" if field.default else "store_true"
+            parser.add_argument(meta["flag"], dest=field.name, action=action, help=meta["help"])
             continue
         kind = next((t for t in typing.get_args(kind) if t is not type(None)), kind)  # X | None -> X
         extra = {"nargs": 2, "type": float, "metavar": "B"} if typing.get_origin(kind) is tuple else {"type": kind}
@@ -176,7 +177,7 @@ def train_classifier(args: argparse.Namespace) -> int:
 
 
 def models(args: argparse.Namespace) -> int:
-    from .gan.models import describe
+    from .models import describe
 
     for name, line in describe().items():
         print(f"{name:8s} {line}")

@@ -19,7 +19,8 @@ from numpy.typing import ArrayLike
 from . import checkpoint, data, metrics
 from .classifier import classify
 from .creation import tensor
-from .gan.models import GAN, build, nonfinite_parameter
+from .gan.models import GAN, build
+from .models import nonfinite_parameter
 
 IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision",
               "recall")

@@ -22,7 +22,7 @@ from typing import cast
 
 import numpy as np
 
-from .. import backend, nn, ops
+from .. import nn, ops
 from ..autograd import no_grad
 from ..nn import functional as F
 from ..progress import progress_bar
@@ -324,16 +324,3 @@ def build(name: str, pack: int = 1) -> GAN:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     check_pack(name, pack)
     return MODELS[name]() if pack == 1 else MODELS[name](pack=int(pack))
-
-
-def nonfinite_parameter(module: nn.Module) -> str | None:
-    """The name of ``module``'s first parameter or buffer holding a NaN or inf, or None when all are finite."""
-    for name, value in module.state_dict().items():
-        if backend.is_floating(value.dtype) and not value.xp.isfinite(value.data).all():
-            return name
-    return None
-
-
-def describe() -> dict[str, str]:
-    """One line per model: its name and the first line of its docstring."""
-    return {name: (fn.__doc__ or "").strip().splitlines()[0] for name, fn in MODELS.items()}

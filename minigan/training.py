@@ -1,0 +1,420 @@
+"""What every training run shares, GAN or VAE: its options, its directory, its log, its checkpoints.
+
+`TrainConfig` holds every option of `minigan train`; `Run` is the loop around a model's own step
+(`minigan.gan.training.Trainer`, `minigan.vae.training.VAETrainer`). A run directory collects:
+
+    config.json     the configuration, defaults filled in
+    losses.csv      one row per step: the step's losses, written as exact decimals
+    losses.png      their curves
+    samples_*.png   what the model draws, every ``sample_every`` steps (and more, by model)
+    metrics.csv     with ``eval_every``: the eval metrics, and metrics.png
+    last.npz        the newest checkpoint: models, optimizers, step, data position, RNG state
+
+Runs are deterministic on one machine and BLAS build (same seed, same losses, bit for bit), and
+``resume=True`` continues from ``last.npz`` to exactly the losses of an uninterrupted run. A NaN
+or inf loss, gradient or weight stops the run with a message, and last.npz stays the last good
+checkpoint; Ctrl-C saves a checkpoint at the end of the current step. Progress shows as a tqdm
+bar (``progress=False``, ``--no-progress``: none).
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import checkpoint, random
+from .autograd import grad
+from .data import DataLoader
+from .gan.recipes import LOSSES
+from .models import MODELS, check_pack, nonfinite_parameter
+from .nn import Module
+from .optim import Optimizer
+from .optim.lr_scheduler import LinearLR
+from .progress import progress_bar
+from .tensor import Tensor
+
+LR_DECAYS = ("none", "linear")
+DATASETS = ("mnist", "ring8", "grid25")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def option(default: Any, help: str, **cli: Any) -> Any:
+    """A `TrainConfig` field and its `minigan train` option, which `minigan.cli` builds from it:
+    ``help``, and argparse's ``choices`` or ``flag`` (a switch's name, e.g. ``--no-progress``)."""
+    return dataclasses.field(default=default, metadata={"help": help, **cli})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run is: `minigan train`'s options are these fields, with these defaults and help.
+
+    None means "the loss's" (lr, betas, n_critic: `minigan.gan.recipes`) or "the model's" (data:
+    ring8 for the toy model, else mnist; out: runs/MODEL; a VAE's learning rate and latent size);
+    the trainer fills them in, and config.json records the values used. Every value is checked
+    here, once.
+    """
+
+    model: str = option("dcgan", "the networks (see `minigan models`)", choices=tuple(MODELS))
+    loss: str | None = option(None, "a GAN's loss (default: ns); a VAE has its own", choices=tuple(LOSSES))
+    data: str | None = option(None, "mnist (images), or ring8, grid25 (2-D points); default: the model's",
+                              choices=DATASETS)
+    data_dir: str | None = option(None, "a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
+    out: str | None = option(None, "the run directory (default: runs/MODEL)")
+    epochs: float = option(1.0, "passes over the data")
+    steps: int | None = option(None, "stop after this many updates (of G, for a GAN; overrides --epochs)")
+    batch_size: int = option(64, "samples per batch")
+    lr: float | None = option(None, "learning rate (default: the loss's, listed below; a VAE's 1e-3)")
+    betas: tuple[float, float] | None = option(None, "Adam's betas (default: the loss's; a VAE's 0.9 0.999)")
+    n_critic: int | None = option(None, "GAN: D updates per G update (default: the loss's)")
+    gp_lambda: float = option(10.0, "gradient-penalty weight (wgan-gp, article001)")
+    r1_gamma: float = option(10.0, "R1 weight (ns-r1)")
+    clip_value: float = option(0.01, "wgan: D's weights are clipped to [-c, c]")
+    lr_decay: str = option("none", "linear: the learning rates fall linearly to 0 over the run", choices=LR_DECAYS)
+    ema: float = option(0.0, "GAN: sample from a moving average of G's weights with this decay, e.g. 0.999 (0: off)")
+    pack: int = option(1, "PacGAN: D judges packs of this many samples")
+    info_lambda: float = option(1.0, "infogan: weight of the mutual-information term")
+    latent_dim: int | None = option(None, "VAE: the size of z (default: the model's, 20)")
+    likelihood: str = option("bernoulli", "VAE: p(x|z), bernoulli (logits) or gaussian (MSE)", choices=LIKELIHOODS)
+    beta: float = option(1.0, "VAE: the weight of the KL term (beta-VAE)")
+    kl_warmup: int = option(0, "VAE: beta rises linearly from 0 over this many steps (0: off)")
+    binarize: bool = option(False, "VAE: train on dynamically binarised MNIST, where Bernoulli is a true likelihood",
+                            flag="--binarize")
+    seed: int = option(0, "seed of every random number of the run")
+    sample_every: int = option(200, "write a sample grid every N steps")
+    checkpoint_every: int = option(500, "write last.npz every N steps")
+    eval_every: int = option(0, "compute the eval metrics every N steps into metrics.csv (0: off)")
+    progress: bool = option(True, "no progress bar", flag="--no-progress")
+
+    @property
+    def is_vae(self) -> bool:
+        return MODELS[self.model].kind == "vae"
+
+    def __post_init__(self) -> None:
+        def fail(name: str, expected: str) -> None:
+            raise ValueError(f"--{name.replace('_', '-')} must be {expected}, got {getattr(self, name)!r}")
+
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) is not None and getattr(self, f.name) not in choices:
+                fail(f.name, f"one of {', '.join(choices)}")
+        for name, least in (("steps", 1), ("batch_size", 1), ("n_critic", 1), ("sample_every", 1),
+                            ("checkpoint_every", 1), ("eval_every", 0), ("seed", 0), ("latent_dim", 1),
+                            ("kl_warmup", 0)):
+            value = getattr(self, name)
+            whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            if value is not None and not (whole and value >= least):
+                fail(name, f"an integer >= {least}")
+        for name in ("epochs", "lr", "clip_value"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                fail(name, "a positive finite number")
+        for name in ("gp_lambda", "r1_gamma", "info_lambda", "beta"):
+            if not (isinstance(getattr(self, name), (int, float)) and 0 <= getattr(self, name) < math.inf):
+                fail(name, "a finite number >= 0")
+        if not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
+            fail("ema", "a decay in [0, 1), e.g. 0.999 (0: off)")
+        if self.betas is not None and not (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
+            fail("betas", "two numbers in [0, 1)")
+        check_pack(self.model, self.pack)
+        # A NumPy integer would not go into config.json, nor a tuple come back from it as one.
+        self.pack = int(self.pack)
+        self.betas = None if self.betas is None else (float(self.betas[0]), float(self.betas[1]))
+        if self.batch_size % self.pack:
+            raise ValueError(f"--batch-size {self.batch_size} does not divide into PacGAN packs of {self.pack}")
+        if self.pack > 1 and self.loss in ("wgan-gp", "article001"):
+            raise ValueError(f"--pack {self.pack}: the {self.loss} gradient penalty draws one interpolation weight "
+                             "per sample, so its points do not lie between a real and a fake pack")
+        if self.info_lambda != TrainConfig.info_lambda and self.model != "infogan":
+            raise ValueError(f"--info-lambda {self.info_lambda}: only --model infogan has InfoGAN's term, "
+                             f"not {self.model}")
+        if self.data_dir is not None and self.data not in (None, "mnist"):
+            raise ValueError(f"--data-dir replaces MNIST's images, it does not go with --data {self.data}")
+        self._check_kind()
+
+    def _check_kind(self) -> None:
+        """The options of the other kind of model are refused, not ignored."""
+        defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+        others: tuple[str, ...]
+        if self.is_vae:
+            if self.loss is not None:
+                raise ValueError(f"--loss does not apply to a VAE (model {self.model}): it minimises the "
+                                 "negative ELBO, weighted by --beta")
+            others = ("n_critic", "gp_lambda", "r1_gamma", "clip_value", "ema", "pack", "info_lambda")
+        else:
+            others = ("latent_dim", "likelihood", "beta", "kl_warmup", "binarize")
+        given = [name for name in others if getattr(self, name) != defaults[name]]
+        if given:
+            option = "--" + given[0].replace("_", "-")
+            raise ValueError(f"{option} does not apply to model {self.model}, a {'VAE' if self.is_vae else 'GAN'}")
+
+
+# What a resumed run must share with the run it continues, for its losses to be the same.
+RESUMABLE_MUST_MATCH = ("model", "loss", "data", "data_dir", "batch_size", "lr", "betas", "n_critic", "gp_lambda",
+                        "r1_gamma", "clip_value", "lr_decay", "ema", "pack", "info_lambda", "latent_dim",
+                        "likelihood", "beta", "kl_warmup", "binarize", "seed")
+
+
+class Run:
+    """The loop every model's trainer shares; a subclass builds its model and says what one step is.
+
+    A subclass sets ``columns`` (the losses a step returns, losses.csv's columns after step and
+    epoch), and in ``__init__``, after ``super().__init__``: ``self.loader`` (a `DataLoader`),
+    ``self.total_steps`` and ``self.optimizers`` ({name: optimizer}, saved in checkpoints), then
+    calls `begin`. It writes `train_step`, `networks`, `save_samples` and `evaluate`.
+    """
+
+    columns: tuple[str, ...] = ()
+    loader: DataLoader
+    total_steps: int
+    optimizers: dict[str, Optimizer]
+
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+        self.cfg = cfg = dataclasses.replace(config)  # checks again: a config may be changed after it is made
+        if cfg.data_dir is not None and not os.path.isdir(cfg.data_dir):
+            raise ValueError(f"--data-dir {cfg.data_dir} is not a directory")
+        self.out: str = cfg.out or os.path.join("runs", cfg.model)
+        cfg.out = self.out
+        self.checkpoint_path = self.path("last.npz")
+        if resume and not os.path.exists(self.checkpoint_path):
+            raise ValueError(f"--resume, but {self.checkpoint_path} does not exist")
+        if not resume and os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
+            raise ValueError(f"{self.out} already holds a run (last.npz); pass --resume to continue it, "
+                             "or choose another --out")
+        self.resume = resume
+        self.step, self.epoch, self.batch = 0, 0, 0
+        self.history: list[tuple[float, ...]] = []  # (step, *losses)
+        self.schedulers: list[LinearLR] = []
+        random.manual_seed(cfg.seed)
+
+    def begin(self) -> None:
+        """Called at the end of a subclass's ``__init__``: the directory, and the checkpoint to resume."""
+        self.batches_per_epoch = len(self.loader)
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"--batch-size {self.cfg.batch_size} is larger than the {len(self.loader.arrays[0])} "
+                             "training samples")
+        if self.cfg.lr_decay == "linear":
+            # --lr-decay linear: each learning rate falls linearly to 0 after the last step
+            self.schedulers = [LinearLR(opt, 1.0, 0.0, total_iters=self.total_steps)
+                               for opt in self.optimizers.values()]
+        os.makedirs(self.out, exist_ok=True)
+        if self.resume:
+            self.load(self.checkpoint_path)
+        elif os.path.exists(self.path("metrics.csv")):
+            os.remove(self.path("metrics.csv"))  # left by a run that never reached a checkpoint
+
+    def path(self, name: str) -> str:
+        """A file of the run directory."""
+        return os.path.join(self.out, name)
+
+    def steps_for_epochs(self, batches_per_step: int = 1) -> int:
+        """``cfg.steps``, or the steps ``cfg.epochs`` passes over the data take."""
+        if self.cfg.steps is not None:
+            return self.cfg.steps
+        return max(1, math.ceil(self.cfg.epochs * len(self.loader) / batches_per_step))
+
+    # --- what a subclass writes -----------------------------------------------------------
+    def train_step(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def networks(self) -> list[tuple[str, Module]]:
+        """The networks a checkpoint holds, by name."""
+        raise NotImplementedError
+
+    def save_samples(self) -> None:
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    # --- data -----------------------------------------------------------------------------
+    def next_batch(self) -> tuple[Tensor, ...]:
+        """The next real batch. The loader's order for an epoch depends on (seed, epoch) alone, so a
+        resumed run, which knows (epoch, batch), continues exactly where the first one stopped."""
+        if self.batch == self.batches_per_epoch:
+            self.epoch, self.batch = self.epoch + 1, 0
+        self.batch += 1
+        return self.loader.batch(self.epoch, self.batch - 1)
+
+    # --- one update -----------------------------------------------------------------------
+    def update(self, optimizer: Optimizer, loss: Tensor, module: Module, name: str) -> None:
+        """One optimizer step on the gradients of ``loss`` for ``module``'s parameters only (``grad``
+        skips other networks' weight gradients). A NaN or inf loss or gradient stops the run
+        *before* the step, so the weights, and any checkpoint written later, stay finite."""
+        params = list(module.parameters())
+        grads = grad(loss, params, allow_unused=True)
+        bad = [n for n, g in zip(module.named_parameters(), grads) if g is not None and not g.xp.isfinite(g.data).all()]
+        if not math.isfinite(loss.item()) or bad:
+            what = f"the {name} loss is {loss.item()}" if not math.isfinite(loss.item()) else \
+                f"the gradient of {name} parameter {bad[0][0]} is not finite"
+            raise TrainingDiverged(f"training stopped at step {self.step + 1}: {what}; the last good checkpoint "
+                                   f"is {self.checkpoint_path} (step {self._checkpoint_step()})")
+        for p, g in zip(params, grads):
+            p.grad = g
+        optimizer.step()
+
+    def end_step(self) -> None:
+        """After a step's updates: the learning-rate schedule moves on, and the step is counted."""
+        for scheduler in self.schedulers:
+            scheduler.step()
+        self.step += 1
+
+    # --- the run --------------------------------------------------------------------------
+    def train(self) -> str:
+        """Train to ``total_steps``; returns "done" or "interrupted". Raises TrainingDiverged on NaN."""
+        cfg = self.cfg
+        with open(self.path("config.json"), "w") as f:
+            json.dump(dataclasses.asdict(cfg), f, indent=2)
+        log = self._open_log()
+        interrupted: list[bool] = []
+        previous = None
+        desc = f"{cfg.model}/{cfg.loss}" if cfg.loss else cfg.model
+        bar = progress_bar(self.total_steps, initial=self.step, desc=desc, enabled=cfg.progress)
+        try:
+            if threading.current_thread() is threading.main_thread():  # Ctrl-C raises a flag: the step completes
+                previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+            while self.step < self.total_steps and not interrupted:
+                row = self.train_step()
+                values = [row[c] for c in self.columns]
+                self.history.append((self.step, *values))
+                log.writerow([self.step, self.epoch, *map(repr, values)])
+                bar.set_postfix({self.short(c): f"{v:.4f}" for c, v in zip(self.columns, values)}, refresh=False)
+                bar.update()
+                if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
+                    self.save_samples()
+                if cfg.eval_every and (self.step % cfg.eval_every == 0 or self.step == self.total_steps):
+                    self.evaluate()
+                if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                    self.save(self.checkpoint_path)
+            if interrupted:
+                self.save(self.checkpoint_path)
+        finally:
+            bar.close()
+            self._log_file.close()
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            if self.history:
+                self.save_loss_curves()
+        return "interrupted" if interrupted else "done"
+
+    @staticmethod
+    def short(column: str) -> str:
+        """A column's name on the progress bar: loss_d -> D, kl -> kl."""
+        return column.removeprefix("loss_").upper() if column.startswith("loss_") else column
+
+    def _open_log(self) -> Any:
+        """losses.csv, cut back to the checkpoint's step when resuming (rows after it are redone)."""
+        path = self.path("losses.csv")
+        rows: list[list[str]] = []
+        if self.step and os.path.exists(path):
+            with open(path) as f:
+                rows = list(csv.reader(f))[1:]
+            rows = [r for r in rows if int(r[0]) <= self.step]
+        self._log_file = open(path, "w", newline="", buffering=1)  # noqa: SIM115  (train() closes it)
+        log = csv.writer(self._log_file)
+        log.writerow(["step", "epoch", *self.columns])
+        log.writerows(rows)
+        self.history = [(int(r[0]), *(float(v) for v in r[2:])) for r in rows]
+        return log
+
+    def save_loss_curves(self) -> None:
+        from . import plotting
+
+        steps, *curves = zip(*self.history)
+        title = f"{self.cfg.model} / {self.cfg.loss}" if self.cfg.loss else self.cfg.model
+        plotting.save_loss_curves(steps, self.curve_names(curves), self.path("losses.png"), title=title)
+
+    def curve_names(self, curves: Sequence[Sequence[float]]) -> dict[str, Sequence[float]]:
+        """losses.png's curves by name (a subclass may name them better than its columns)."""
+        return dict(zip(self.columns, curves))
+
+    def record_metrics(self, result: dict[str, Any], keys: Sequence[str]) -> None:
+        """One row of metrics.csv (``keys`` of ``result``) at this step, and metrics.png."""
+        from . import plotting
+
+        path = self.path("metrics.csv")
+        rows = []
+        if os.path.exists(path):  # by column name: a run resumed on newer code may record more metrics
+            with open(path) as f:
+                rows = [[r["step"], *(r.get(k) or "nan" for k in keys)]
+                        for r in csv.DictReader(f) if int(r["step"]) < self.step]
+        rows.append([str(self.step)] + [repr(float(result[k])) for k in keys])
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows([["step", *keys], *rows])
+        steps = [int(r[0]) for r in rows]
+        title = f"{self.cfg.model} / {self.cfg.loss}" if self.cfg.loss else self.cfg.model
+        plotting.save_metric_curves(steps, {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(keys)},
+                                    self.path("metrics.png"), title=title)
+
+    # --- checkpoints ----------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "config": dataclasses.asdict(self.cfg),
+            "step": self.step, "epoch": self.epoch, "batch": self.batch,
+            "rng": json.dumps(random.get_rng_state()),
+            **{key: net.state_dict() for key, net in self.saved_networks().items()},
+            **{key: opt.state_dict() for key, opt in self.optimizers.items()},
+        }
+
+    def saved_networks(self) -> dict[str, Module]:
+        """The networks by their key in a checkpoint (``generator``, ``discriminator``, ...)."""
+        return {name.replace(" ", "_"): net for name, net in self.networks()}
+
+    def save(self, path: str) -> None:
+        """Write a checkpoint; refuse one with a NaN or inf weight, so that last.npz stays the last good one."""
+        for name, net in self.networks():
+            bad = nonfinite_parameter(net)
+            if bad:
+                raise TrainingDiverged(f"training stopped at step {self.step}: {name} parameter {bad} is not finite; "
+                                       f"the last good checkpoint is {self.checkpoint_path} "
+                                       f"(step {self._checkpoint_step()})")
+        checkpoint.save(path, self.state())
+
+    def load(self, path: str) -> None:
+        state = checkpoint.load(path)
+        saved, now = state["config"], dataclasses.asdict(self.cfg)
+        defaults = dataclasses.asdict(TrainConfig())  # for keys that older checkpoints lack
+        if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
+            saved["data"] = "mnist"
+        for key in RESUMABLE_MUST_MATCH:
+            was = saved.get(key, defaults[key])
+            if _comparable(was) != _comparable(now[key]):
+                raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {was!r}, not {now[key]!r}: a resumed "
+                                                 "run continues the same run (only --steps/--epochs may change)")
+        try:
+            for key, net in self.saved_networks().items():
+                net.load_state_dict(state[key])
+            for key, opt in self.optimizers.items():
+                opt.load_state_dict(state[key])
+        except (KeyError, ValueError, RuntimeError) as error:
+            raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
+        for name, net in self.networks():
+            bad = nonfinite_parameter(net)
+            if bad:
+                raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight ({name} parameter {bad}): "
+                                                 "a run cannot continue from it")
+        self.step, self.epoch, self.batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
+        for scheduler in self.schedulers:  # the rates the schedule gives at this step
+            scheduler.load_state_dict({"last_epoch": self.step, "base_lrs": scheduler.base_lrs})
+        random.set_rng_state(json.loads(state["rng"]))
+
+    def _checkpoint_step(self) -> int | str:
+        try:
+            return int(checkpoint.load(self.checkpoint_path)["step"])
+        except checkpoint.CheckpointError:
+            return "none yet"
+
+
+def _comparable(value: Any) -> Any:
+    return list(value) if isinstance(value, (list, tuple)) else value
