@@ -53,13 +53,14 @@ def build_parser() -> Parser:
     from .gan.recipes import LOSSES
 
     losses = "\n".join(f"  {name:11s} {recipe.describe()}" for name, recipe in LOSSES.items())
-    train = commands.add_parser("train", help="train a GAN; write samples, losses and checkpoints to a run directory",
+    train = commands.add_parser("train", help="train a GAN or a VAE; write samples, losses and checkpoints to a run "
+                                "directory",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=f"losses (--loss) and what each trains with by default:\n{losses}")
     add_config_options(train)
     train.add_argument("--resume", action="store_true", help="continue from the run directory's last.npz")
 
-    sample = commands.add_parser("sample", help="draw samples from a checkpoint's generator into a PNG grid")
+    sample = commands.add_parser("sample", help="draw samples from a checkpoint's generator (or VAE) into a PNG grid")
     sample.add_argument("--checkpoint", required=True,
                         help="a checkpoint written by minigan train (e.g. runs/dcgan/last.npz)")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
@@ -70,12 +71,17 @@ def build_parser() -> Parser:
     commands.add_parser("models", help="list the models")
 
     evaluate = commands.add_parser(
-        "eval", help="score a generator (or real data) with the shipped MNIST classifier or 2-D mode metrics")
+        "eval", help="score a generator, a VAE (also its likelihood) or real data with the shipped MNIST classifier, "
+        "or 2-D points by their modes")
     source = evaluate.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="a checkpoint written by minigan train")
     source.add_argument("--real", choices=["test", "train", "noise"],
                         help="score real images (test: the sanity anchor) or noise")
-    evaluate.add_argument("--n", type=int, default=10_000, help="number of samples (default: %(default)s)")
+    evaluate.add_argument("--n", type=int, default=None,
+                          help="number of samples (default: 10,000); a VAE's test images for its likelihood "
+                          "(default: 1,000; it is scored on 10,000 samples)")
+    evaluate.add_argument("--k", type=int, default=1000,
+                          help="a VAE's importance samples per test image for its NLL (default: %(default)s; 0: skip)")
     evaluate.add_argument("--json", default=None, help="also write the metrics to this JSON file")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
@@ -94,18 +100,22 @@ def build_parser() -> Parser:
 def train(args: argparse.Namespace) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError
-    from .gan.training import TrainConfig, Trainer, TrainingDiverged
+    from .gan.training import Trainer
+    from .training import Run, TrainConfig, TrainingDiverged
+    from .vae.training import VAETrainer
 
     options = {key: value for key, value in vars(args).items() if key not in ("command", "resume")}
     try:
-        trainer = Trainer(TrainConfig(**options), resume=args.resume)
+        config = TrainConfig(**options)
+        trainer: Run = (VAETrainer if config.is_vae else Trainer)(config, resume=args.resume)
     except ValueError as error:  # a bad value, or a model that does not fit the data
         if isinstance(error, (CheckpointError, IDXError)):
             raise
         raise UsageError(f"minigan train: {error}") from None
     config = trainer.cfg
     data = f"the IDX files in {config.data_dir}" if config.data_dir else config.data
-    print(f"Training {config.model} with the {config.loss} loss on {data}: {trainer.total_steps} steps "
+    objective = f"the {config.loss} loss" if config.loss else f"the ELBO (beta {config.beta})"
+    print(f"Training {config.model} with {objective} on {data}: {trainer.total_steps} steps "
           f"(from step {trainer.step}), run directory {config.out}")
     try:
         status = trainer.train()
@@ -119,11 +129,24 @@ def train(args: argparse.Namespace) -> int:
 
 
 def sample(args: argparse.Namespace) -> int:
-    from . import evaluation, plotting
+    import numpy as np
 
-    gan, _ = evaluation.load_generator(args.checkpoint)
+    from . import evaluation, plotting
+    from .creation import tensor
+    from .vae.models import VAE
+
+    model, _ = evaluation.load_model(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
+    if isinstance(model, VAE):
+        if args.label is not None:
+            raise UsageError(f"minigan sample: --label needs a model given a digit or a code (cdcgan, infogan), "
+                             f"this checkpoint is {model.name}")
+        z = np.random.default_rng(args.seed).standard_normal((args.n, model.latent_dim)).astype(np.float32)
+        plotting.save_image_grid(model.sample(tensor(z)), args.out, value_range=(0.0, 1.0))
+        print(f"Wrote {args.n} samples to {args.out}")
+        return 0
+    gan = model
     choices = gan.given_values
     if args.label is not None and not choices:
         raise UsageError(f"minigan sample: --label needs a model given a digit or a code (cdcgan, infogan), "
@@ -143,23 +166,43 @@ def evaluate(args: argparse.Namespace) -> int:
     import json
 
     from . import evaluation
+    from .vae.models import VAE
 
-    if args.n < 2:
+    if args.n is not None and args.n < 2:
         raise UsageError(f"minigan eval: --n must be at least 2, got {args.n}")
+    if args.k < 0:
+        raise UsageError(f"minigan eval: --k must be at least 0, got {args.k}")
+    note = None
     if args.real:
-        what = f"real {args.real} images" if args.real != "noise" else "uniform noise images"
-        images, labels = evaluation.real_images(args.real, args.n, args.seed)
+        n = args.n or 10_000
+        what = f"{n} real {args.real} images" if args.real != "noise" else f"{n} uniform noise images"
+        images, labels = evaluation.real_images(args.real, n, args.seed)
         result = evaluation.image_metrics(images, labels, progress=args.progress)
     else:
-        gan, config = evaluation.load_generator(args.checkpoint)
-        what = f"{gan.name} / {config['loss']} at step {config.get('step', '?')}"
+        model, config = evaluation.load_model(args.checkpoint)
+        step = config.get("step", "?")
         try:
-            result = evaluation.evaluate(gan, args.n, config["data"], args.seed, progress=args.progress)
+            if isinstance(model, VAE):
+                n = min(args.n or 1000, 10_000)
+                what = (f"{model.name} (a VAE) at step {step}: likelihood on the first {n} test images"
+                        f"{' (binarised)' if config.get('binarize') else ''}, k = {args.k}; 10,000 samples")
+                result = evaluation.vae_metrics(model, n_test=n, k=args.k, seed=args.seed,
+                                                binarized=bool(config.get("binarize")), data_dir=config.get("data_dir"),
+                                                progress=args.progress)
+                if model.likelihood == "bernoulli" and not config.get("binarize"):
+                    note = ("note: a Bernoulli p(x|z) on grey-level pixels is not a true likelihood, so these NLLs "
+                            "are cross-entropies in nats; train with --binarize for a true one")
+            else:
+                n = args.n or 10_000
+                what = f"{n} samples of {model.name} / {config['loss']} at step {step}"
+                result = evaluation.evaluate(model, n, config["data"], args.seed, progress=args.progress)
         except ValueError as error:
             raise UsageError(f"minigan eval: {error}") from None
-    print(f"Metrics of {args.n} samples: {what}")
+    print(f"Metrics of {what}")
     for key, value in result.items():
         print(f"  {key:20s} {value:.4f}" if isinstance(value, float) else f"  {key:20s} {value}")
+    if note:
+        print(note)
     if args.json:
         with open(args.json, "w") as f:
             strict = evaluation.strict_json(result)

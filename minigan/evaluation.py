@@ -16,11 +16,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import checkpoint, data, metrics
+from . import checkpoint, data, metrics, random
+from .autograd import no_grad
 from .classifier import classify
 from .creation import tensor
 from .gan.models import GAN, build
-from .models import nonfinite_parameter
+from .models import MODELS, nonfinite_parameter
+from .nn import Module
+from .vae.models import VAE
 
 IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision",
               "recall")
@@ -122,22 +125,41 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-def load_generator(path: str | os.PathLike[str]) -> tuple[GAN, dict[str, Any]]:
-    """The GAN a checkpoint was trained as, with its generator's weights (their moving average when
-    the run kept one, --ema), and the run's config. Refuses a checkpoint with a NaN or inf weight."""
+def load_model(path: str | os.PathLike[str]) -> tuple[GAN | VAE, dict[str, Any]]:
+    """The model a checkpoint was trained as, and the run's config: a GAN with its generator's weights
+    (their moving average when the run kept one, --ema), or a VAE. Refuses a checkpoint with a NaN
+    or inf weight."""
     state = checkpoint.load(path)
-    if "generator" not in state or "config" not in state:
-        raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator")
+    if "config" not in state or not ("generator" in state or "vae" in state):
+        raise checkpoint.CheckpointError(f"checkpoint {path} holds no generator and no VAE")
+    config = state["config"]
     try:
-        gan = build(state["config"]["model"])
-        gan.generator.load_state_dict(state.get("generator_ema", state["generator"]))
+        model: GAN | VAE
+        network: Module
+        if "vae" in state:
+            vae = MODELS[config["model"]].build(latent_dim=config["latent_dim"], likelihood=config["likelihood"])
+            vae.load_state_dict(state["vae"])
+            model = network = vae
+        else:
+            gan = build(config["model"])
+            gan.generator.load_state_dict(state.get("generator_ema", state["generator"]))
+            model, network = gan, gan.generator
     except (KeyError, ValueError, RuntimeError) as error:
         raise checkpoint.CheckpointError(f"checkpoint {path} does not fit its model: {error}") from None
-    bad = nonfinite_parameter(gan.generator)
+    bad = nonfinite_parameter(network)
     if bad:
-        raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight (generator parameter {bad}): "
+        what = "VAE" if isinstance(model, VAE) else "generator"
+        raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight ({what} parameter {bad}): "
                                          "its samples would be NaN")
-    return gan, {**state["config"], "step": state.get("step")}
+    return model, {**config, "step": state.get("step")}
+
+
+def load_generator(path: str | os.PathLike[str]) -> tuple[GAN, dict[str, Any]]:
+    """`load_model` for a GAN's checkpoint; a VAE's is refused."""
+    model, config = load_model(path)
+    if isinstance(model, VAE):
+        raise checkpoint.CheckpointError(f"checkpoint {path} holds a VAE ({config['model']}), not a GAN")
+    return model, config
 
 
 def digit_samples(gan: GAN, n: int, seed: int = 0, progress: bool = False) -> np.ndarray:
@@ -146,6 +168,45 @@ def digit_samples(gan: GAN, n: int, seed: int = 0, progress: bool = False) -> np
         raise ValueError(f"the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
     samples = generate(gan, n, seed, progress=progress)
     return samples * 2 - 1 if gan.scale == "unit" else samples
+
+
+VAE_TRAINING_KEYS = IMAGE_KEYS + ("test_neg_elbo",)
+
+
+def vae_metrics(vae: VAE, n_samples: int = 10_000, n_test: int = 1000, k: int = 1000, seed: int = 0,
+                binarized: bool = False, data_dir: str | None = None, progress: bool = False) -> dict[str, Any]:
+    r"""A VAE judged as a likelihood model and as a generator.
+
+    On the first ``n_test`` test images: the negative ELBO per image (in nats, z drawn once per
+    image), the importance-weighted NLL $-\log rac1k \sum_i p(x, z_i)/q(z_i|x)$ with ``k``
+    samples (`minigan.vae.importance_weighted_nll`; skipped when ``k`` is 0), and the number of
+    *active units* (Burda et al., 2016): latent dimensions whose posterior mean varies with x,
+    $\mathrm{Cov}_x(\mathbb{E}_q[z_u]) > 0.01$; a collapsed posterior (后验坍塌) leaves units
+    inactive. Then the sample metrics of a GAN on ``n_samples`` draws from the prior. With
+    ``binarized``, the test images are binarised once (pixel > 0.5), where a Bernoulli p(x|z) is
+    a true likelihood; on grey levels it is not, and its "NLL" is a cross-entropy.
+    """
+    from .vae import gaussian_kl, importance_weighted_nll
+
+    images, _ = data.mnist("test", scale="unit", data_dir=data_dir)
+    x = images[:n_test]
+    if binarized:
+        x = (x > 0.5).astype(np.float32)
+    random.manual_seed(seed)
+    was_training = vae.training
+    vae.eval()
+    with no_grad():
+        decoded, mu, logvar, _ = vae(tensor(x))
+        neg_elbo = -(vae.log_likelihood(decoded, tensor(x)) - gaussian_kl(mu, logvar)).numpy()
+    vae.train(was_training)
+    result: dict[str, Any] = {"test_neg_elbo": float(neg_elbo.mean())}
+    if k:
+        result["test_iw_nll"] = float(importance_weighted_nll(vae, tensor(x), k=k, progress=progress).mean())
+    result["active_units"] = int((mu.numpy().var(axis=0) > 0.01).sum())
+    result["latent_dim"] = vae.latent_dim
+    z = tensor(np.random.default_rng(seed).standard_normal((n_samples, vae.latent_dim)).astype(np.float32))
+    samples = vae.sample(z, progress=progress) * 2 - 1  # [0, 1] -> [-1, 1], the classifier's range
+    return {**result, **image_metrics(samples, progress=progress)}
 
 
 def evaluate(gan: GAN, n: int, data_name: str, seed: int = 0, progress: bool = False) -> dict[str, float]:

@@ -8,6 +8,7 @@ from typing import Any
 from . import backend
 from .gan import models as gan_models
 from .nn import Module
+from .vae import models as vae_models
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,8 @@ class ModelSpec:
 
 MODELS: dict[str, ModelSpec] = {
     **{name: ModelSpec(fn, "gan", packable=name in gan_models.PACKABLE) for name, fn in gan_models.MODELS.items()},
+    "vae-mlp": ModelSpec(vae_models.vae_mlp, "vae"),
+    "vae-conv": ModelSpec(vae_models.vae_conv, "vae"),
 }
 check_pack = gan_models.check_pack  # --pack is PacGAN's: the GANs' registry checks it
 

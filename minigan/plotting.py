@@ -48,9 +48,10 @@ def image_grid(images: ArrayLike, nrow: int | None = None,
 
 
 def save_image_grid(images: ArrayLike, path: str | os.PathLike[str], title: str | None = None,
-                    value_range: tuple[float, float] = (-1.0, 1.0)) -> None:
+                    value_range: tuple[float, float] = (-1.0, 1.0), nrow: int | None = None) -> None:
+    """`image_grid` as a PNG: ``nrow`` images a row (default: a square)."""
     plt = _pyplot()
-    grid = image_grid(images, value_range=value_range)
+    grid = image_grid(images, nrow=nrow, value_range=value_range)
     fig = plt.figure(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + (0.4 if title else 0)))
     plt.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
     plt.axis("off")
@@ -66,7 +67,7 @@ def save_loss_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], p
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, values in curves.items():
         ax.plot(steps, values, label=name, linewidth=1)
-    ax.set(xlabel="generator step", title=title)
+    ax.set(xlabel="step", title=title)
     ax.legend()
     ax.grid(alpha=0.3)
     _save(fig, path)
