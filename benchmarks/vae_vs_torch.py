@@ -1,0 +1,304 @@
+"""Train pytorch/examples/vae in minigan and in PyTorch, in one run: test loss and training time.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/vae_vs_torch.py --epochs 1 \\
+        --json benchmarks/results/vae_vs_torch.json
+
+The recipe is pytorch/examples/vae/main.py: a 784-400-20 encoder and a 20-400-784 decoder with
+ReLU, the loss summed BCE on pixels in [0, 1] plus the Gaussian KL, summed over the batch (each
+batch's loss divided by nothing), Adam with lr 1e-3, batches of 128, ``--epochs`` epochs.
+
+* minigan: ``minigan.vae.models.vae_mlp()`` and the losses of ``minigan.vae.losses``; the decoder
+  gives logits, so the BCE is ``-bernoulli_log_likelihood`` (equal to BCE on the sigmoid).
+  ``vae_loss`` averages over the batch, so it is multiplied by the batch size here: the same
+  summed loss as the recipe. A plain loop: zero_grad, loss.backward(), optimizer.step().
+* PyTorch: the recipe's network written in torch.nn as in its main.py (fc1 784->400, fc21/fc22
+  400->20, fc3 20->400, fc4 400->784, a sigmoid) and its loss,
+  ``F.binary_cross_entropy(recon, x, reduction="sum") + KLD``.
+
+Both are fed the bundled MNIST training set (``minigan.data.mnist("train", scale="unit")``) in
+the same order: one NumPy permutation per epoch, drawn from ``--seed``. Each library starts from
+its own seeded initial weights (``mg.manual_seed(seed)``, ``torch.manual_seed(seed)``): not the same
+weights, only the same initialisation scheme. The time is the training loop's wall time (batches
+gathered, forward, backward, Adam step, ``loss.item()``), without the evaluation. After each
+model's training, the test loss is the summed BCE + KL per image in nats, averaged over the
+bundled 10,000 test images, with one z ~ q(z|x) drawn per image as pytorch/examples' test loop
+does, from a fixed seed (``--seed`` + 1) in each library. The training loss printed per epoch is
+pytorch/examples' "Average loss": the epoch's summed loss over the dataset size.
+
+Targets (benchmarks, not tests):
+
+* after 1 epoch, minigan's test loss within 1.5 nats of PyTorch's in the same run, in at most
+  1.5x its training time;
+* after 10 epochs, minigan's test loss within 1 nat of 105.5 (pytorch/examples' published logs
+  give 105.56-105.59 after 10 epochs).
+
+Threads: ``--threads`` (default 2) for BLAS and for torch. Without torch installed it trains
+minigan alone and says so. ``--limit N`` uses only the first N training and test images (tests).
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+
+def _threads_from_argv(argv):
+    """``--threads`` as given, read before NumPy loads its BLAS (no threadpoolctl needed then)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--threads", type=int, default=2)
+    return parser.parse_known_args(argv)[0].threads
+
+
+if __name__ == "__main__":
+    for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_variable] = str(_threads_from_argv(sys.argv[1:]))
+
+import numpy as np  # noqa: E402  (after the thread settings above)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from conv import blas_description, set_threads  # noqa: E402
+
+import minigan as mg  # noqa: E402
+from minigan import optim  # noqa: E402
+from minigan.data import mnist  # noqa: E402
+from minigan.progress import progress_bar  # noqa: E402
+from minigan.vae.losses import gaussian_kl, vae_loss  # noqa: E402
+from minigan.vae.models import vae_mlp  # noqa: E402
+
+BATCH_SIZE = 128  # pytorch/examples/vae's --batch-size
+LR = 1e-3
+TEST_BATCH = 1000  # the test loss is per image, so the batch only sets memory and speed
+PUBLISHED_10_EPOCHS = 105.5  # pytorch/examples' logs: 105.56-105.59
+
+
+def machine_description(torch, threads):
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = blas_description()
+    if blas.startswith("unknown"):  # no threadpoolctl: NumPy's build says which BLAS it links
+        try:
+            info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+            blas = f"{info['name']} {info['version']} (NumPy's build; threads from OPENBLAS_NUM_THREADS)"
+        except (KeyError, TypeError, ValueError):
+            pass
+    torch_part = f"; torch {torch.__version__}" if torch else "; torch not installed"
+    return (f"{cpu}, {os.cpu_count()} cores; BLAS: {blas}; numpy {np.__version__}{torch_part}; "
+            f"{threads} threads for BLAS" + (" and torch" if torch else ""))
+
+
+# --- minigan ---------------------------------------------------------------------------------------
+
+def train_minigan(images, perms, seed, progress):
+    """vae_mlp trained on ``images`` (N, 1, 28, 28), one epoch per permutation; returns the model,
+    the seconds of each epoch and each epoch's summed loss over the dataset size."""
+    mg.manual_seed(seed)
+    model = vae_mlp()
+    optimizer = optim.Adam(model.parameters(), lr=LR)
+    model.train()
+    seconds, losses = [], []
+    for epoch, perm in enumerate(perms, 1):
+        total = 0.0
+        with progress_bar(len(perm), desc=f"minigan epoch {epoch}", enabled=progress, unit="image") as bar:
+            start = time.perf_counter()
+            for i in range(0, len(perm), BATCH_SIZE):
+                x = mg.tensor(images[perm[i:i + BATCH_SIZE]])
+                decoded, mu, logvar, _ = model(x)
+                # vae_loss is the batch mean; times the batch size, the recipe's summed loss
+                loss = vae_loss(model.log_likelihood(decoded, x), gaussian_kl(mu, logvar)) * x.shape[0]
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item()
+                bar.update(x.shape[0])
+            seconds.append(time.perf_counter() - start)
+        losses.append(total / len(perm))
+    return model, seconds, losses
+
+
+def evaluate_minigan(model, images, seed):
+    """Summed BCE + KL per image (nats), averaged over ``images``, one z ~ q(z|x) each, drawn from ``seed``."""
+    mg.manual_seed(seed)
+    model.eval()
+    total = 0.0
+    with mg.no_grad():
+        for i in range(0, len(images), TEST_BATCH):
+            x = mg.tensor(images[i:i + TEST_BATCH])
+            decoded, mu, logvar, _ = model(x)
+            per_image = -model.log_likelihood(decoded, x) + gaussian_kl(mu, logvar)
+            total += float(np.sum(per_image.numpy(), dtype=np.float64))
+    return total / len(images)
+
+
+# --- PyTorch: pytorch/examples/vae/main.py ---------------------------------------------------------
+
+def torch_recipe(torch):
+    """pytorch/examples/vae/main.py's ``VAE`` class and ``loss_function``, as written there."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 400)
+            self.fc21 = nn.Linear(400, 20)
+            self.fc22 = nn.Linear(400, 20)
+            self.fc3 = nn.Linear(20, 400)
+            self.fc4 = nn.Linear(400, 784)
+
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+
+        def reparameterize(self, mu, logvar):
+            std = torch.exp(0.5 * logvar)
+            eps = torch.randn_like(std)
+            return mu + eps * std
+
+        def decode(self, z):
+            h3 = F.relu(self.fc3(z))
+            return torch.sigmoid(self.fc4(h3))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x.view(-1, 784))
+            z = self.reparameterize(mu, logvar)
+            return self.decode(z), mu, logvar
+
+    def loss_function(recon_x, x, mu, logvar):
+        bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
+        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return bce + kld
+
+    return VAE, loss_function
+
+
+def train_torch(torch, images, perms, seed, progress):
+    """The recipe's train loop on ``images`` (N, 784), one epoch per permutation; as `train_minigan`."""
+    vae_class, loss_function = torch_recipe(torch)
+    torch.manual_seed(seed)
+    model = vae_class()
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    model.train()
+    seconds, losses = [], []
+    for epoch, perm in enumerate(perms, 1):
+        total = 0.0
+        with progress_bar(len(perm), desc=f"torch epoch {epoch}", enabled=progress, unit="image") as bar:
+            start = time.perf_counter()
+            for i in range(0, len(perm), BATCH_SIZE):
+                data = torch.from_numpy(images[perm[i:i + BATCH_SIZE]])
+                optimizer.zero_grad()
+                recon_batch, mu, logvar = model(data)
+                loss = loss_function(recon_batch, data, mu, logvar)
+                loss.backward()
+                total += loss.item()
+                optimizer.step()
+                bar.update(data.shape[0])
+            seconds.append(time.perf_counter() - start)
+        losses.append(total / len(perm))
+    return model, seconds, losses
+
+
+def evaluate_torch(torch, model, images, seed):
+    """The recipe's test loop: z drawn (``torch.manual_seed(seed)``), summed loss over the dataset size."""
+    _, loss_function = torch_recipe(torch)
+    torch.manual_seed(seed)
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, len(images), TEST_BATCH):
+            data = torch.from_numpy(images[i:i + TEST_BATCH])
+            recon_batch, mu, logvar = model(data)
+            total += loss_function(recon_batch, data, mu, logvar).item()
+    return total / len(images)
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="initial weights, data order; test z from seed + 1")
+    parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch (default 2)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--limit", type=int, metavar="N", help="use only the first N training and test images")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                        help="progress bars on stderr (default on)")
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or (args.limit is not None and args.limit < 1):
+        parser.error("--epochs and --limit must be positive")
+    torch = set_threads(args.threads)
+
+    train = mnist("train", scale="unit")[0][:args.limit]
+    test = mnist("test", scale="unit")[0][:args.limit]
+    rng = np.random.default_rng(args.seed)
+    perms = [rng.permutation(len(train)) for _ in range(args.epochs)]
+    test_seed = args.seed + 1
+    machine = machine_description(torch, args.threads)
+
+    print("pytorch/examples/vae (784-400-20, ReLU, summed BCE + KL, Adam lr 1e-3, batch 128): "
+          f"{args.epochs} epoch(s) on {len(train)} training images, tested on {len(test)}")
+    print(f"machine: {machine}")
+    if torch is None:
+        print("torch is not installed: training minigan alone")
+    print(f"initial weights: each library's own, seeded with {args.seed} (not the same weights); "
+          f"data order: one NumPy permutation per epoch (seed {args.seed}), the same for both")
+
+    results = {}
+    model, seconds, losses = train_minigan(train, perms, args.seed, args.progress)
+    results["minigan"] = dict(test_loss=evaluate_minigan(model, test, test_seed), seconds=sum(seconds),
+                              seconds_per_epoch=seconds, train_loss=losses)
+    if torch is not None:
+        flat = [a.reshape(len(a), -1) for a in (train, test)]
+        model, seconds, losses = train_torch(torch, flat[0], perms, args.seed, args.progress)
+        results["torch"] = dict(test_loss=evaluate_torch(torch, model, flat[1], test_seed), seconds=sum(seconds),
+                                seconds_per_epoch=seconds, train_loss=losses)
+
+    names = list(results)
+    print()
+    print(f"{'epoch':>5} " + " ".join(f"{name + ' train loss':>18} {'s':>7}" for name in names))
+    for epoch in range(args.epochs):
+        print(f"{epoch + 1:5d} " + " ".join(f"{results[name]['train_loss'][epoch]:18.2f} "
+                                             f"{results[name]['seconds_per_epoch'][epoch]:7.2f}" for name in names))
+    print()
+    print(f"test loss: summed BCE + KL per image (nats), averaged over {len(test)} test images, "
+          f"one z ~ q(z|x) drawn per image as pytorch/examples' test loop does (seed {test_seed})")
+    for name in names:
+        r = results[name]
+        print(f"  {name:8} test loss {r['test_loss']:8.2f}   training {r['seconds'] / args.epochs:7.2f} s/epoch"
+              f"  ({r['seconds']:.1f} s in all)")
+    if torch is not None:
+        ours, theirs = results["minigan"], results["torch"]
+        ratio, gap = ours["seconds"] / theirs["seconds"], ours["test_loss"] - theirs["test_loss"]
+        print(f"  minigan/torch training time: {ratio:.2f}x; test loss minigan - torch: {gap:+.2f} nats")
+        if args.epochs == 1:
+            met = abs(gap) <= 1.5 and ratio <= 1.5
+            print("target after 1 epoch (within 1.5 nats of torch, in at most 1.5x its time): "
+                  + ("met" if met else "not met"))
+    if args.epochs == 10:
+        gap = results["minigan"]["test_loss"] - PUBLISHED_10_EPOCHS
+        print(f"target after 10 epochs (within 1 nat of {PUBLISHED_10_EPOCHS}, pytorch/examples' logs): "
+              f"minigan {gap:+.2f} nats, {'met' if abs(gap) <= 1 else 'not met'}")
+
+    if args.json:
+        out = {name: dict(test_loss=round(r["test_loss"], 4), seconds=round(r["seconds"], 3),
+                          seconds_per_epoch=[round(s, 3) for s in r["seconds_per_epoch"]],
+                          train_loss=[round(v, 4) for v in r["train_loss"]]) for name, r in results.items()}
+        out["torch"] = out.get("torch")  # null without torch
+        out.update(epochs=args.epochs, machine=machine, threads=args.threads, seed=args.seed, test_seed=test_seed,
+                   train_images=len(train), test_images=len(test), batch_size=BATCH_SIZE, lr=LR)
+        folder = os.path.dirname(args.json)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+            f.write("\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()
