@@ -18,8 +18,11 @@ batch's loss divided by nothing), Adam with lr 1e-3, batches of 128, ``--epochs`
 Both are fed the bundled MNIST training set (``minigan.data.mnist("train", scale="unit")``) in
 the same order: one NumPy permutation per epoch, drawn from ``--seed``. Each library starts from
 its own seeded initial weights (``mg.manual_seed(seed)``, ``torch.manual_seed(seed)``): not the same
-weights, only the same initialisation scheme. The time is the training loop's wall time (batches
-gathered, forward, backward, Adam step, ``loss.item()``), without the evaluation. After each
+weights, only the same initialisation scheme. The two train side by side, taking turns epoch by
+epoch, so that a busy spell on a shared machine slows both alike (each library draws from its own
+generator, so the order changes no number but the times). The time is the training loop's wall
+time (batches gathered, forward, backward, Adam step, ``loss.item()``), without the evaluation;
+the ratio is minigan's over PyTorch's, for the whole run and for the median epoch. After each
 model's training, the test loss is the summed BCE + KL per image in nats, averaged over the
 bundled 10,000 test images, with one z ~ q(z|x) drawn per image as pytorch/examples' test loop
 does, from a fixed seed (``--seed`` + 1) in each library. The training loss printed per epoch is
@@ -39,6 +42,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -95,31 +99,29 @@ def machine_description(torch, threads):
 
 # --- minigan ---------------------------------------------------------------------------------------
 
-def train_minigan(images, perms, seed, progress):
-    """vae_mlp trained on ``images`` (N, 1, 28, 28), one epoch per permutation; returns the model,
-    the seconds of each epoch and each epoch's summed loss over the dataset size."""
+def minigan_trainer(images, seed):
+    """vae_mlp, seeded, and a function that trains it one epoch on ``images`` (N, 1, 28, 28) in the
+    order of a permutation, returning the epoch's summed loss."""
     mg.manual_seed(seed)
     model = vae_mlp()
     optimizer = optim.Adam(model.parameters(), lr=LR)
     model.train()
-    seconds, losses = [], []
-    for epoch, perm in enumerate(perms, 1):
+
+    def train_epoch(perm, bar):
         total = 0.0
-        with progress_bar(len(perm), desc=f"minigan epoch {epoch}", enabled=progress, unit="image") as bar:
-            start = time.perf_counter()
-            for i in range(0, len(perm), BATCH_SIZE):
-                x = mg.tensor(images[perm[i:i + BATCH_SIZE]])
-                decoded, mu, logvar, _ = model(x)
-                # vae_loss is the batch mean; times the batch size, the recipe's summed loss
-                loss = vae_loss(model.log_likelihood(decoded, x), gaussian_kl(mu, logvar)) * x.shape[0]
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.item()
-                bar.update(x.shape[0])
-            seconds.append(time.perf_counter() - start)
-        losses.append(total / len(perm))
-    return model, seconds, losses
+        for i in range(0, len(perm), BATCH_SIZE):
+            x = mg.tensor(images[perm[i:i + BATCH_SIZE]])
+            decoded, mu, logvar, _ = model(x)
+            # vae_loss is the batch mean; times the batch size, the recipe's summed loss
+            loss = vae_loss(model.log_likelihood(decoded, x), gaussian_kl(mu, logvar)) * x.shape[0]
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+            bar.update(x.shape[0])
+        return total
+
+    return model, train_epoch
 
 
 def evaluate_minigan(model, images, seed):
@@ -177,30 +179,28 @@ def torch_recipe(torch):
     return VAE, loss_function
 
 
-def train_torch(torch, images, perms, seed, progress):
-    """The recipe's train loop on ``images`` (N, 784), one epoch per permutation; as `train_minigan`."""
+def torch_trainer(torch, images, seed):
+    """The recipe's model, seeded, and its train loop for one epoch on ``images`` (N, 784); as `minigan_trainer`."""
     vae_class, loss_function = torch_recipe(torch)
     torch.manual_seed(seed)
     model = vae_class()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
     model.train()
-    seconds, losses = [], []
-    for epoch, perm in enumerate(perms, 1):
+
+    def train_epoch(perm, bar):
         total = 0.0
-        with progress_bar(len(perm), desc=f"torch epoch {epoch}", enabled=progress, unit="image") as bar:
-            start = time.perf_counter()
-            for i in range(0, len(perm), BATCH_SIZE):
-                data = torch.from_numpy(images[perm[i:i + BATCH_SIZE]])
-                optimizer.zero_grad()
-                recon_batch, mu, logvar = model(data)
-                loss = loss_function(recon_batch, data, mu, logvar)
-                loss.backward()
-                total += loss.item()
-                optimizer.step()
-                bar.update(data.shape[0])
-            seconds.append(time.perf_counter() - start)
-        losses.append(total / len(perm))
-    return model, seconds, losses
+        for i in range(0, len(perm), BATCH_SIZE):
+            data = torch.from_numpy(images[perm[i:i + BATCH_SIZE]])
+            optimizer.zero_grad()
+            recon_batch, mu, logvar = model(data)
+            loss = loss_function(recon_batch, data, mu, logvar)
+            loss.backward()
+            total += loss.item()
+            optimizer.step()
+            bar.update(data.shape[0])
+        return total
+
+    return model, train_epoch
 
 
 def evaluate_torch(torch, model, images, seed):
@@ -248,22 +248,37 @@ def main(argv=None):
     print(f"initial weights: each library's own, seeded with {args.seed} (not the same weights); "
           f"data order: one NumPy permutation per epoch (seed {args.seed}), the same for both")
 
-    results = {}
-    model, seconds, losses = train_minigan(train, perms, args.seed, args.progress)
-    results["minigan"] = dict(test_loss=evaluate_minigan(model, test, test_seed), seconds=sum(seconds),
-                              seconds_per_epoch=seconds, train_loss=losses)
+    # The two models train side by side, taking turns epoch by epoch, so that a busy spell on a
+    # shared machine slows both alike (their random numbers come from separate generators, so
+    # the order changes no result).
+    trainers = {"minigan": minigan_trainer(train, args.seed)}
     if torch is not None:
         flat = [a.reshape(len(a), -1) for a in (train, test)]
-        model, seconds, losses = train_torch(torch, flat[0], perms, args.seed, args.progress)
-        results["torch"] = dict(test_loss=evaluate_torch(torch, model, flat[1], test_seed), seconds=sum(seconds),
-                                seconds_per_epoch=seconds, train_loss=losses)
+        trainers["torch"] = torch_trainer(torch, flat[0], args.seed)
+    results = {name: dict(seconds_per_epoch=[], train_loss=[]) for name in trainers}
+    for epoch, perm in enumerate(perms, 1):
+        for name, (_, train_epoch) in trainers.items():
+            with progress_bar(len(perm), desc=f"{name} epoch {epoch}", enabled=args.progress, unit="image") as bar:
+                start = time.perf_counter()
+                total = train_epoch(perm, bar)
+                results[name]["seconds_per_epoch"].append(time.perf_counter() - start)
+            results[name]["train_loss"].append(total / len(perm))
+    results["minigan"]["test_loss"] = evaluate_minigan(trainers["minigan"][0], test, test_seed)
+    if torch is not None:
+        results["torch"]["test_loss"] = evaluate_torch(torch, trainers["torch"][0], flat[1], test_seed)
+    for r in results.values():
+        r["seconds"] = sum(r["seconds_per_epoch"])
 
     names = list(results)
     print()
-    print(f"{'epoch':>5} " + " ".join(f"{name + ' train loss':>18} {'s':>7}" for name in names))
+    both = torch is not None
+    print(f"{'epoch':>5} " + " ".join(f"{name + ' train loss':>18} {'s':>7}" for name in names)
+          + (f" {'ratio':>6}" if both else ""))
     for epoch in range(args.epochs):
-        print(f"{epoch + 1:5d} " + " ".join(f"{results[name]['train_loss'][epoch]:18.2f} "
-                                             f"{results[name]['seconds_per_epoch'][epoch]:7.2f}" for name in names))
+        seconds = [results[name]["seconds_per_epoch"][epoch] for name in names]
+        print(f"{epoch + 1:5d} " + " ".join(f"{results[name]['train_loss'][epoch]:18.2f} {s:7.2f}"
+                                             for name, s in zip(names, seconds))
+              + (f" {seconds[0] / seconds[1]:6.2f}" if both else ""))
     print()
     print(f"test loss: summed BCE + KL per image (nats), averaged over {len(test)} test images, "
           f"one z ~ q(z|x) drawn per image as pytorch/examples' test loop does (seed {test_seed})")
@@ -275,6 +290,10 @@ def main(argv=None):
         ours, theirs = results["minigan"], results["torch"]
         ratio, gap = ours["seconds"] / theirs["seconds"], ours["test_loss"] - theirs["test_loss"]
         print(f"  minigan/torch training time: {ratio:.2f}x; test loss minigan - torch: {gap:+.2f} nats")
+        if args.epochs > 1:
+            medians = [statistics.median(r["seconds_per_epoch"]) for r in (ours, theirs)]
+            print(f"  median epoch: minigan {medians[0]:.2f} s, torch {medians[1]:.2f} s, "
+                  f"{medians[0] / medians[1]:.2f}x (less swayed by a busy spell on a shared machine)")
         if args.epochs == 1:
             met = abs(gap) <= 1.5 and ratio <= 1.5
             print("target after 1 epoch (within 1.5 nats of torch, in at most 1.5x its time): "

@@ -29,7 +29,7 @@ class Parser(argparse.ArgumentParser):
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """One option per `TrainConfig` field: its name, type, default, help and choices come from the field."""
-    from .gan.training import TrainConfig
+    from .training import TrainConfig
 
     hints = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(TrainConfig):
@@ -80,8 +80,8 @@ def build_parser() -> Parser:
     evaluate.add_argument("--n", type=int, default=None,
                           help="number of samples (default: 10,000); a VAE's test images for its likelihood "
                           "(default: 1,000; it is scored on 10,000 samples)")
-    evaluate.add_argument("--k", type=int, default=1000,
-                          help="a VAE's importance samples per test image for its NLL (default: %(default)s; 0: skip)")
+    evaluate.add_argument("--k", type=int, default=None,
+                          help="a VAE's importance samples per test image for its NLL (default: 1000; 0: skip)")
     evaluate.add_argument("--json", default=None, help="also write the metrics to this JSON file")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
@@ -170,10 +170,12 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.n is not None and args.n < 2:
         raise UsageError(f"minigan eval: --n must be at least 2, got {args.n}")
-    if args.k < 0:
+    if args.k is not None and args.k < 0:
         raise UsageError(f"minigan eval: --k must be at least 0, got {args.k}")
     note = None
     if args.real:
+        if args.k is not None:
+            raise UsageError("minigan eval: --k is a VAE's (importance samples), not for --real")
         n = args.n or 10_000
         what = f"{n} real {args.real} images" if args.real != "noise" else f"{n} uniform noise images"
         images, labels = evaluation.real_images(args.real, n, args.seed)
@@ -183,16 +185,18 @@ def evaluate(args: argparse.Namespace) -> int:
         step = config.get("step", "?")
         try:
             if isinstance(model, VAE):
-                n = min(args.n or 1000, 10_000)
+                n, k = args.n or 1000, 1000 if args.k is None else args.k
                 what = (f"{model.name} (a VAE) at step {step}: likelihood on the first {n} test images"
-                        f"{' (binarised)' if config.get('binarize') else ''}, k = {args.k}; 10,000 samples")
-                result = evaluation.vae_metrics(model, n_test=n, k=args.k, seed=args.seed,
+                        f"{' (binarised)' if config.get('binarize') else ''}, k = {k}; 10,000 samples")
+                result = evaluation.vae_metrics(model, n_test=n, k=k, seed=args.seed,
                                                 binarized=bool(config.get("binarize")), data_dir=config.get("data_dir"),
                                                 progress=args.progress)
                 if model.likelihood == "bernoulli" and not config.get("binarize"):
                     note = ("note: a Bernoulli p(x|z) on grey-level pixels is not a true likelihood, so these NLLs "
                             "are cross-entropies in nats; train with --binarize for a true one")
             else:
+                if args.k is not None:
+                    raise UsageError("minigan eval: --k is a VAE's (importance samples); this checkpoint is a GAN")
                 n = args.n or 10_000
                 what = f"{n} samples of {model.name} / {config['loss']} at step {step}"
                 result = evaluation.evaluate(model, n, config["data"], args.seed, progress=args.progress)

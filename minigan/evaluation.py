@@ -178,34 +178,46 @@ def vae_metrics(vae: VAE, n_samples: int = 10_000, n_test: int = 1000, k: int = 
     r"""A VAE judged as a likelihood model and as a generator.
 
     On the first ``n_test`` test images: the negative ELBO per image (in nats, z drawn once per
-    image), the importance-weighted NLL $-\log rac1k \sum_i p(x, z_i)/q(z_i|x)$ with ``k``
+    image), the importance-weighted NLL $-\log \frac1k \sum_i p(x, z_i)/q(z_i|x)$ with ``k``
     samples (`minigan.vae.importance_weighted_nll`; skipped when ``k`` is 0), and the number of
     *active units* (Burda et al., 2016): latent dimensions whose posterior mean varies with x,
     $\mathrm{Cov}_x(\mathbb{E}_q[z_u]) > 0.01$; a collapsed posterior (后验坍塌) leaves units
     inactive. Then the sample metrics of a GAN on ``n_samples`` draws from the prior. With
-    ``binarized``, the test images are binarised once (pixel > 0.5), where a Bernoulli p(x|z) is
-    a true likelihood; on grey levels it is not, and its "NLL" is a cross-entropy.
+    ``binarized`` (a model trained with --binarize), the test images are binarised as the
+    training images were, each pixel 1 with probability its grey level, drawn once from ``seed``:
+    there a Bernoulli p(x|z) is a true likelihood; on grey levels it is not, and its "NLL" is a
+    cross-entropy. Uses its own random numbers (``seed``): minigan's generator and the model's
+    mode are as they were afterwards.
     """
     from .vae import gaussian_kl, importance_weighted_nll
 
     images, _ = data.mnist("test", scale="unit", data_dir=data_dir)
+    if not 1 <= n_test <= len(images):
+        raise ValueError(f"vae_metrics: n_test must be in 1..{len(images)} (the test images), got {n_test}")
     x = images[:n_test]
     if binarized:
-        x = (x > 0.5).astype(np.float32)
+        x = (np.random.default_rng(seed).random(x.shape) < x).astype(np.float32)
+    rng_state, was_training = random.get_rng_state(), vae.training
     random.manual_seed(seed)
-    was_training = vae.training
     vae.eval()
-    with no_grad():
-        decoded, mu, logvar, _ = vae(tensor(x))
-        neg_elbo = -(vae.log_likelihood(decoded, tensor(x)) - gaussian_kl(mu, logvar)).numpy()
-    vae.train(was_training)
-    result: dict[str, Any] = {"test_neg_elbo": float(neg_elbo.mean())}
-    if k:
-        result["test_iw_nll"] = float(importance_weighted_nll(vae, tensor(x), k=k, progress=progress).mean())
-    result["active_units"] = int((mu.numpy().var(axis=0) > 0.01).sum())
-    result["latent_dim"] = vae.latent_dim
-    z = tensor(np.random.default_rng(seed).standard_normal((n_samples, vae.latent_dim)).astype(np.float32))
-    samples = vae.sample(z, progress=progress) * 2 - 1  # [0, 1] -> [-1, 1], the classifier's range
+    try:
+        neg_elbo, means = [], []
+        with no_grad():
+            for start in range(0, n_test, 500):
+                batch = tensor(x[start:start + 500])
+                decoded, mu, logvar, _ = vae(batch)
+                neg_elbo.append(-(vae.log_likelihood(decoded, batch) - gaussian_kl(mu, logvar)).numpy())
+                means.append(mu.numpy())
+        result: dict[str, Any] = {"test_neg_elbo": float(np.concatenate(neg_elbo).mean())}
+        if k:
+            result["test_iw_nll"] = float(importance_weighted_nll(vae, tensor(x), k=k, progress=progress).mean())
+        result["active_units"] = int((np.concatenate(means).var(axis=0) > 0.01).sum())
+        result["latent_dim"] = vae.latent_dim
+        z = tensor(np.random.default_rng(seed).standard_normal((n_samples, vae.latent_dim)).astype(np.float32))
+        samples = vae.sample(z, progress=progress) * 2 - 1  # [0, 1] -> [-1, 1], the classifier's range
+    finally:
+        random.set_rng_state(rng_state)
+        vae.train(was_training)
     return {**result, **image_metrics(samples, progress=progress)}
 
 

@@ -17,7 +17,6 @@ class ModelSpec:
 
     build: Callable[..., Any]
     kind: str
-    packable: bool = False  # PacGAN's --pack
 
     @property
     def summary(self) -> str:
@@ -26,7 +25,7 @@ class ModelSpec:
 
 
 MODELS: dict[str, ModelSpec] = {
-    **{name: ModelSpec(fn, "gan", packable=name in gan_models.PACKABLE) for name, fn in gan_models.MODELS.items()},
+    **{name: ModelSpec(fn, "gan") for name, fn in gan_models.MODELS.items()},
     "vae-mlp": ModelSpec(vae_models.vae_mlp, "vae"),
     "vae-conv": ModelSpec(vae_models.vae_conv, "vae"),
 }

@@ -40,10 +40,10 @@ from .optim import Optimizer
 from .optim.lr_scheduler import LinearLR
 from .progress import progress_bar
 from .tensor import Tensor
+from .vae.models import LIKELIHOODS
 
 LR_DECAYS = ("none", "linear")
 DATASETS = ("mnist", "ring8", "grid25")
-LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 class TrainingDiverged(RuntimeError):
@@ -127,6 +127,9 @@ class TrainConfig:
             fail("ema", "a decay in [0, 1), e.g. 0.999 (0: off)")
         if self.betas is not None and not (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
             fail("betas", "two numbers in [0, 1)")
+        if not isinstance(self.binarize, bool) or not isinstance(self.progress, bool):
+            raise ValueError(f"binarize and progress must be True or False, got {self.binarize!r}, {self.progress!r}")
+        self._check_kind()
         check_pack(self.model, self.pack)
         # A NumPy integer would not go into config.json, nor a tuple come back from it as one.
         self.pack = int(self.pack)
@@ -141,7 +144,6 @@ class TrainConfig:
                              f"not {self.model}")
         if self.data_dir is not None and self.data not in (None, "mnist"):
             raise ValueError(f"--data-dir replaces MNIST's images, it does not go with --data {self.data}")
-        self._check_kind()
 
     def _check_kind(self) -> None:
         """The options of the other kind of model are refused, not ignored."""
@@ -151,6 +153,9 @@ class TrainConfig:
             if self.loss is not None:
                 raise ValueError(f"--loss does not apply to a VAE (model {self.model}): it minimises the "
                                  "negative ELBO, weighted by --beta")
+            if self.data not in (None, "mnist"):
+                raise ValueError(f"model {self.model} is a VAE of 28x28 images (--data mnist, or --data-dir), "
+                                 f"not {self.data}")
             others = ("n_critic", "gp_lambda", "r1_gamma", "clip_value", "ema", "pack", "info_lambda")
         else:
             others = ("latent_dim", "likelihood", "beta", "kl_warmup", "binarize")
@@ -229,7 +234,7 @@ class Run:
         raise NotImplementedError
 
     def networks(self) -> list[tuple[str, Module]]:
-        """The networks a checkpoint holds, by name."""
+        """The networks a checkpoint holds, by their keys in it."""
         raise NotImplementedError
 
     def save_samples(self) -> None:
@@ -369,7 +374,7 @@ class Run:
 
     def saved_networks(self) -> dict[str, Module]:
         """The networks by their key in a checkpoint (``generator``, ``discriminator``, ...)."""
-        return {name.replace(" ", "_"): net for name, net in self.networks()}
+        return dict(self.networks())
 
     def save(self, path: str) -> None:
         """Write a checkpoint; refuse one with a NaN or inf weight, so that last.npz stays the last good one."""

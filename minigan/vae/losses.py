@@ -42,7 +42,7 @@ The correct objective, maximised over $\theta$ and $\phi$:
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -197,7 +197,7 @@ class LatentVariableModel(Protocol):
 
 
 def importance_weighted_nll(model: LatentVariableModel, x: Tensor, k: int = 1000, chunk: int = 100,
-                            progress: bool = False) -> np.ndarray:
+                            progress: bool = False, rows: int = 10_000) -> np.ndarray:
     r"""$-\log p(x)$ per image, in nats, by importance sampling with $q(z \mid x)$ as the proposal (Burda et al., 2016):
 
     $-\log p(x) \approx -\log \frac1k \sum_{i=1}^k \frac{p(x \mid z_i)\, p(z_i)}{q(z_i \mid x)}$,
@@ -209,34 +209,44 @@ def importance_weighted_nll(model: LatentVariableModel, x: Tensor, k: int = 1000
     $\log\frac1k\sum_i e^{w_i} = m + \log\sum_i e^{w_i - m} - \log k$, updated chunk by chunk.
 
     Runs in eval mode (BatchNorm must not couple the samples) and without a graph, ``chunk``
-    samples per image at a time: each pass decodes chunk x N latents, so memory is set by
-    ``chunk`` and k = 5000 costs only time. ``x``: (N, ...) images as the model's likelihood
-    expects them. Returns a float64 NumPy array of shape (N,). The model's mode is restored.
+    samples per image at a time, for as many images at once as keep a pass to at most ``rows``
+    decoded latents: memory is set by ``rows``, and k = 5000 or N = 10,000 cost only time. ``x``:
+    (N, ...) images as the model's likelihood expects them. Returns a float64 NumPy array of
+    shape (N,). The model's mode is restored.
     """
-    for name, value in (("k", k), ("chunk", chunk)):
+    for name, value in (("k", k), ("chunk", chunk), ("rows", rows)):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"importance_weighted_nll: {name} must be a positive integer, got {value!r}")
-    n = x.shape[0]
-    running_max, running_sum = np.full(n, -np.inf), np.zeros(n)
+    chunk = min(chunk, rows)
+    group = max(1, rows // chunk)  # images per pass
     was_training = model.training
     model.train(False)
     try:
-        with no_grad(), progress_bar(k, desc="importance sampling", enabled=progress, unit="sample") as bar:
-            mu, logvar = model.encode(x)
-            for start in range(0, k, chunk):
-                c = min(chunk, k - start)
-                # c draws for every image at once: (c, N, d), flattened to (c N, d) for the decoder.
-                mu_c = mu.expand(c, *mu.shape).reshape(c * n, -1)
-                logvar_c = logvar.expand(c, *logvar.shape).reshape(c * n, -1)
-                x_c = x.expand(c, *x.shape).reshape(c * n, *x.shape[1:])
-                z = reparameterize(mu_c, logvar_c)
-                log_w = (model.log_likelihood(model.decode(z), x_c) + standard_normal_log_density(z)
-                         - gaussian_log_density(z, mu_c, logvar_c))
-                log_w_np = np.asarray(log_w.numpy(), dtype=np.float64).reshape(c, n)
-                new_max = np.maximum(running_max, log_w_np.max(0))
-                running_sum = running_sum * np.exp(running_max - new_max) + np.exp(log_w_np - new_max).sum(0)
-                running_max = new_max
-                bar.update(c)
+        with no_grad(), progress_bar(k * x.shape[0], desc="importance sampling", enabled=progress,
+                                     unit="sample") as bar:
+            nll = [_iw_nll(model, x[start:start + group], k, chunk, bar) for start in range(0, x.shape[0], group)]
     finally:
         model.train(was_training)
+    return np.concatenate(nll)
+
+
+def _iw_nll(model: LatentVariableModel, x: Tensor, k: int, chunk: int, bar: Any) -> np.ndarray:
+    """`importance_weighted_nll` for the N images of ``x``, ``chunk`` samples of each per pass."""
+    n = x.shape[0]
+    running_max, running_sum = np.full(n, -np.inf), np.zeros(n)
+    mu, logvar = model.encode(x)
+    for start in range(0, k, chunk):
+        c = min(chunk, k - start)
+        # c draws for every image at once: (c, N, d), flattened to (c N, d) for the decoder.
+        mu_c = mu.expand(c, *mu.shape).reshape(c * n, -1)
+        logvar_c = logvar.expand(c, *logvar.shape).reshape(c * n, -1)
+        x_c = x.expand(c, *x.shape).reshape(c * n, *x.shape[1:])
+        z = reparameterize(mu_c, logvar_c)
+        log_w = (model.log_likelihood(model.decode(z), x_c) + standard_normal_log_density(z)
+                 - gaussian_log_density(z, mu_c, logvar_c))
+        log_w_np = np.asarray(log_w.numpy(), dtype=np.float64).reshape(c, n)
+        new_max = np.maximum(running_max, log_w_np.max(0))
+        running_sum = running_sum * np.exp(running_max - new_max) + np.exp(log_w_np - new_max).sum(0)
+        running_max = new_max
+        bar.update(c * n)
     return -(running_max + np.log(running_sum) - math.log(k))

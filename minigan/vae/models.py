@@ -111,13 +111,25 @@ class VAE(nn.Module):
         was_training = self.training
         self.eval()
         out = []
-        with no_grad(), progress_bar(z.shape[0], desc="sampling", enabled=progress, unit="sample") as bar:
-            for start in range(0, z.shape[0], batch_size):
-                part = z[start:start + batch_size]
-                out.append(self.mean_image(self.decode(part)).numpy())
-                bar.update(part.shape[0])
-        self.train(was_training)
+        try:
+            with no_grad(), progress_bar(z.shape[0], desc="sampling", enabled=progress, unit="sample") as bar:
+                for start in range(0, z.shape[0], batch_size):
+                    part = z[start:start + batch_size]
+                    out.append(self.mean_image(self.decode(part)).numpy())
+                    bar.update(part.shape[0])
+        finally:
+            self.train(was_training)
         return np.concatenate(out)
+
+    def encode_means(self, x: Tensor) -> Tensor:
+        """The posterior means mu(x), in eval mode and without a graph (for pictures, not training)."""
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                return self.encode(x)[0]
+        finally:
+            self.train(was_training)
 
     def extra_repr(self) -> str:
         variance = f", variance={self.variance}" if self.likelihood == "gaussian" else ""

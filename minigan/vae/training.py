@@ -27,13 +27,13 @@ from ..training import Run, TrainConfig
 from .losses import gaussian_kl, vae_loss
 from .models import VAE
 
-DEFAULT_LATENT_DIM = 20
 DEFAULT_LR, DEFAULT_BETAS = 1e-3, (0.9, 0.999)  # Adam's defaults, as pytorch/examples/vae trains
 
 
 def build_vae(cfg: TrainConfig) -> VAE:
-    """The config's VAE: its model, latent size and likelihood."""
-    return MODELS[cfg.model].build(latent_dim=cfg.latent_dim or DEFAULT_LATENT_DIM, likelihood=cfg.likelihood)
+    """The config's VAE: its model and likelihood, and its latent size (the model's default when None)."""
+    size = {"latent_dim": cfg.latent_dim} if cfg.latent_dim else {}
+    return MODELS[cfg.model].build(likelihood=cfg.likelihood, **size)
 
 
 def binarize(x: Any) -> Any:
@@ -51,13 +51,10 @@ class VAETrainer(Run):
     def __init__(self, config: TrainConfig, resume: bool = False):
         super().__init__(config, resume)
         cfg = self.cfg
-        cfg.latent_dim = cfg.latent_dim or DEFAULT_LATENT_DIM
         cfg.lr, cfg.betas = cfg.lr or DEFAULT_LR, cfg.betas or DEFAULT_BETAS
-        cfg.data = cfg.data or "mnist"
-        if cfg.data != "mnist":
-            raise ValueError(f"model {cfg.model} is a VAE of 28x28 images (--data mnist, or --data-dir), "
-                             f"not {cfg.data}")
+        cfg.data = "mnist"
         self.vae = build_vae(cfg)
+        cfg.latent_dim = self.vae.latent_dim
         images, labels = data.mnist("train", scale="unit", data_dir=cfg.data_dir)
         self.loader = DataLoader(images, labels, batch_size=cfg.batch_size, seed=cfg.seed)
         self.total_steps = self.steps_for_epochs()
@@ -113,21 +110,14 @@ class VAETrainer(Run):
 
     def save_reconstructions(self, title: str) -> None:
         """Test digits (odd columns) and their reconstructions, the means of p(x | z = mu(x)), beside them."""
-        was_training = self.vae.training
-        self.vae.eval()
-        mu, _ = self.vae.encode(self.fixed_x)
-        recon = self.vae.sample(mu)
-        self.vae.train(was_training)
+        recon = self.vae.sample(self.vae.encode_means(self.fixed_x))
         pairs = np.stack([self.fixed_x.numpy(), recon], axis=1).reshape(-1, *recon.shape[1:])
         plotting.save_image_grid(pairs, self.path("reconstructions.png"), title=f"{title}: input, reconstruction",
                                  value_range=(0.0, 1.0), nrow=8)
 
     def save_interpolation(self, title: str) -> None:
         """The decoded means along the straight line between the posterior means of two test digits."""
-        was_training = self.vae.training
-        self.vae.eval()
-        mu, _ = self.vae.encode(self.fixed_x[:2])
-        self.vae.train(was_training)
+        mu = self.vae.encode_means(self.fixed_x[:2])
         t = tensor(np.linspace(0, 1, 10, dtype=np.float32)[:, None])
         strip = self.vae.sample(mu[0:1] * (1 - t) + mu[1:2] * t)
         plotting.save_image_grid(strip, self.path("interpolation.png"), title=f"{title}: z from one digit to another",
@@ -144,11 +134,9 @@ class VAETrainer(Run):
     def evaluate(self) -> dict[str, float]:
         """Sample metrics (2,000 samples from the prior) and the test negative ELBO (1,000 test images)
         into metrics.csv and metrics.png, with their own random numbers."""
-        from .. import evaluation, random
+        from .. import evaluation
 
-        rng_state = random.get_rng_state()
         result = evaluation.vae_metrics(self.vae, n_samples=2000, n_test=1000, k=0, seed=self.step,
                                         binarized=self.cfg.binarize, data_dir=self.cfg.data_dir)
-        random.set_rng_state(rng_state)
         self.record_metrics(result, evaluation.VAE_TRAINING_KEYS)
         return result
