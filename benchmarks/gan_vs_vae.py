@@ -46,30 +46,23 @@ import sys
 import tempfile
 import time
 
+if __name__ == "__main__":  # before NumPy loads its BLAS (the script's folder is on sys.path)
+    from blas_threads import pin_blas_threads
 
-def _threads_from_argv(argv):
-    """``--threads`` as given, read before NumPy loads its BLAS (no threadpoolctl needed then)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--threads", type=int, default=2)
-    return parser.parse_known_args(argv)[0].threads
+    pin_blas_threads(sys.argv[1:])
 
-
-if __name__ == "__main__":
-    for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_variable] = str(_threads_from_argv(sys.argv[1:]))
-
-import numpy as np  # noqa: E402  (after the thread settings above)
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import blas_description, set_threads  # noqa: E402
+from conv import blas_description, set_threads
 
-from minigan import evaluation  # noqa: E402  (after the sys.path lines above)
-from minigan.creation import tensor  # noqa: E402
-from minigan.gan.training import Trainer  # noqa: E402
-from minigan.training import TrainConfig, TrainingDiverged  # noqa: E402
-from minigan.vae.training import VAETrainer  # noqa: E402
+from minigan import evaluation
+from minigan.creation import tensor
+from minigan.gan.training import Trainer
+from minigan.training import TrainConfig, TrainingDiverged
+from minigan.vae.training import VAETrainer
 
 TEST_IMAGES = 1000  # the VAE's negative ELBO is measured on the first 1,000 test images
 GREY = (0.1, 0.9)  # grey_fraction: pixels strictly between these, on a [0, 1] scale

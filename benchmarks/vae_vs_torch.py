@@ -46,31 +46,24 @@ import statistics
 import sys
 import time
 
+if __name__ == "__main__":  # before NumPy loads its BLAS (the script's folder is on sys.path)
+    from blas_threads import pin_blas_threads
 
-def _threads_from_argv(argv):
-    """``--threads`` as given, read before NumPy loads its BLAS (no threadpoolctl needed then)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--threads", type=int, default=2)
-    return parser.parse_known_args(argv)[0].threads
+    pin_blas_threads(sys.argv[1:])
 
-
-if __name__ == "__main__":
-    for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_variable] = str(_threads_from_argv(sys.argv[1:]))
-
-import numpy as np  # noqa: E402  (after the thread settings above)
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import blas_description, set_threads  # noqa: E402
+from conv import blas_description, set_threads
 
-import minigan as mg  # noqa: E402
-from minigan import optim  # noqa: E402
-from minigan.data import mnist  # noqa: E402
-from minigan.progress import progress_bar  # noqa: E402
-from minigan.vae.losses import gaussian_kl, vae_loss  # noqa: E402
-from minigan.vae.models import vae_mlp  # noqa: E402
+import minigan as mg
+from minigan import optim
+from minigan.data import mnist
+from minigan.progress import progress_bar
+from minigan.vae.losses import gaussian_kl, vae_loss
+from minigan.vae.models import vae_mlp
 
 BATCH_SIZE = 128  # pytorch/examples/vae's --batch-size
 LR = 1e-3
