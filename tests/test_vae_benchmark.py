@@ -11,9 +11,10 @@ SCRIPT = pathlib.Path(__file__).parent.parent / "benchmarks" / "vae_vs_torch.py"
 
 def run(*args, hide_torch=False):
     """The script as a command; ``hide_torch`` runs it as if torch were not installed."""
-    if hide_torch:
-        code = ("import runpy, sys; sys.modules['torch'] = None; "  # `import torch` then raises ImportError
-                f"sys.argv = [{str(SCRIPT)!r}, *{list(args)!r}]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
+    if hide_torch:  # `import torch` raises ImportError; the script's folder first on sys.path, as for a script
+        code = ("import runpy, sys; sys.modules['torch'] = None; "
+                f"sys.path.insert(0, {str(SCRIPT.parent)!r}); sys.argv = [{str(SCRIPT)!r}, *{list(args)!r}]; "
+                f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
         command = [sys.executable, "-c", code]
     else:
         command = [sys.executable, str(SCRIPT), *args]
