@@ -106,3 +106,14 @@ def test_vae_metrics_count_active_units_and_the_iw_bound_is_below_the_elbo(tmp_p
     assert 0 <= result["active_units"] <= 4 and result["latent_dim"] == 4
     assert result["test_iw_nll"] <= result["test_neg_elbo"] + 0.5
     assert np.isfinite(result["frechet_distance"])
+
+
+@pytest.mark.slow
+def test_eval_every_records_a_vaes_metrics_without_changing_the_run(tmp_path):
+    VAETrainer(vae_config(tmp_path / "judged", eval_every=2)).train()
+    VAETrainer(vae_config(tmp_path / "plain")).train()
+    header, *rows = (tmp_path / "judged" / "metrics.csv").read_text().splitlines()
+    assert header.split(",") == ["step", *evaluation.VAE_TRAINING_KEYS]
+    assert [r.split(",")[0] for r in rows] == ["2", "4"]
+    assert (tmp_path / "judged" / "metrics.png").exists()
+    assert read_losses(tmp_path / "judged") == read_losses(tmp_path / "plain")
