@@ -15,6 +15,7 @@ for the benchmark run only (``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE pytho
 """
 import argparse
 import json
+import platform
 import statistics
 import time
 
@@ -82,11 +83,28 @@ def runner(lib, fn, x, w, backward):
     return run
 
 
+def cpu_description():
+    """The CPU's model name and logical cores (Linux), else what `platform` says: every figure names its machine."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            return f"{names[0]} ({len(names)} logical cores)"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def blas_description():
+    """The BLAS NumPy runs, with its kernel and threads (threadpoolctl), else the one NumPy was built with."""
     try:
         import threadpoolctl
     except ImportError:
-        return "unknown (threadpoolctl not installed)"
+        try:
+            info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+            return f"{info['name']} {info['version']} (NumPy's build; threads from OPENBLAS_NUM_THREADS)"
+        except (KeyError, TypeError, ValueError):
+            return "unknown (threadpoolctl not installed)"
     infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
     return "; ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} threads)"
                      for i in infos) or "none found"

@@ -40,7 +40,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -56,7 +55,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import blas_description, set_threads
+from conv import blas_description, cpu_description, set_threads
 
 from minigan import evaluation
 from minigan.creation import tensor
@@ -88,18 +87,6 @@ ROWS = [  # the printed table: key, label, format
     ("test_neg_elbo", f"test -ELBO, nats ({TEST_IMAGES} images)", "{:.2f}"),
     ("active_units", "active units", "{:d}"),
 ]
-
-
-def cpu_description():
-    """The CPU's model name (Linux), else what `platform` says."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        if names:
-            return f"{names[0]} ({len(names)} logical cores)"
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def grey_fraction(images):

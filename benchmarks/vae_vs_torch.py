@@ -41,7 +41,6 @@ minigan alone and says so. ``--limit N`` uses only the first N training and test
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -56,7 +55,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import blas_description, set_threads
+from conv import blas_description, cpu_description, set_threads
 
 import minigan as mg
 from minigan import optim
@@ -72,21 +71,8 @@ PUBLISHED_10_EPOCHS = 105.5  # pytorch/examples' logs: 105.56-105.59
 
 
 def machine_description(torch, threads):
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    blas = blas_description()
-    if blas.startswith("unknown"):  # no threadpoolctl: NumPy's build says which BLAS it links
-        try:
-            info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-            blas = f"{info['name']} {info['version']} (NumPy's build; threads from OPENBLAS_NUM_THREADS)"
-        except (KeyError, TypeError, ValueError):
-            pass
     torch_part = f"; torch {torch.__version__}" if torch else "; torch not installed"
-    return (f"{cpu}, {os.cpu_count()} cores; BLAS: {blas}; numpy {np.__version__}{torch_part}; "
+    return (f"{cpu_description()}; BLAS: {blas_description()}; numpy {np.__version__}{torch_part}; "
             f"{threads} threads for BLAS" + (" and torch" if torch else ""))
 
 

@@ -233,7 +233,7 @@ class Run:
     def train_step(self) -> dict[str, float]:
         raise NotImplementedError
 
-    def networks(self) -> list[tuple[str, Module]]:
+    def networks(self) -> dict[str, Module]:
         """The networks a checkpoint holds, by their keys in it."""
         raise NotImplementedError
 
@@ -368,17 +368,13 @@ class Run:
             "config": dataclasses.asdict(self.cfg),
             "step": self.step, "epoch": self.epoch, "batch": self.batch,
             "rng": json.dumps(random.get_rng_state()),
-            **{key: net.state_dict() for key, net in self.saved_networks().items()},
+            **{key: net.state_dict() for key, net in self.networks().items()},
             **{key: opt.state_dict() for key, opt in self.optimizers.items()},
         }
 
-    def saved_networks(self) -> dict[str, Module]:
-        """The networks by their key in a checkpoint (``generator``, ``discriminator``, ...)."""
-        return dict(self.networks())
-
     def save(self, path: str) -> None:
         """Write a checkpoint; refuse one with a NaN or inf weight, so that last.npz stays the last good one."""
-        for name, net in self.networks():
+        for name, net in self.networks().items():
             bad = nonfinite_parameter(net)
             if bad:
                 raise TrainingDiverged(f"training stopped at step {self.step}: {name} parameter {bad} is not finite; "
@@ -398,13 +394,13 @@ class Run:
                 raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {was!r}, not {now[key]!r}: a resumed "
                                                  "run continues the same run (only --steps/--epochs may change)")
         try:
-            for key, net in self.saved_networks().items():
+            for key, net in self.networks().items():
                 net.load_state_dict(state[key])
             for key, opt in self.optimizers.items():
                 opt.load_state_dict(state[key])
         except (KeyError, ValueError, RuntimeError) as error:
             raise checkpoint.CheckpointError(f"checkpoint {path} does not fit this model: {error}") from None
-        for name, net in self.networks():
+        for name, net in self.networks().items():
             bad = nonfinite_parameter(net)
             if bad:
                 raise checkpoint.CheckpointError(f"checkpoint {path} has a NaN or inf weight ({name} parameter {bad}): "

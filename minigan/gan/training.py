@@ -90,10 +90,10 @@ class Trainer(Run):
         self.fixed_labels = tensor(np.arange(n) // 10 % given) if given else None
         self.begin()
 
-    def networks(self) -> list[tuple[str, Module]]:
+    def networks(self) -> dict[str, Module]:
         """G, D and the moving average of G (--ema), by their keys in a checkpoint."""
-        return [("generator", self.G), ("discriminator", self.D)] + ([("generator_ema", self.ema.module)]
-                                                                      if self.ema else [])
+        averaged = {"generator_ema": self.ema.module} if self.ema else {}
+        return {"generator": self.G, "discriminator": self.D, **averaged}
 
     # --- one step -----------------------------------------------------------------------
     def critic(self, labels):

@@ -67,8 +67,8 @@ class VAETrainer(Run):
         self.fixed_x = tensor(test_images[:32])
         self.begin()
 
-    def networks(self) -> list[tuple[str, Module]]:
-        return [("vae", self.vae)]
+    def networks(self) -> dict[str, Module]:
+        return {"vae": self.vae}
 
     def beta_now(self) -> float:
         """$\\beta_t$: the KL's weight at this step, rising linearly from 0 over ``kl_warmup`` steps."""
