@@ -162,7 +162,7 @@ def run(name, args, work_dir):
         "losses": loss_summary(trainer),
     }
     steps, *curves = zip(*trainer.history) if trainer.history else ((),)
-    return result, grid, (steps, trainer.curve_names(curves) if steps else {})
+    return result, grid, (steps, trainer.curve_panels(dict(zip(trainer.columns, curves)))["losses"] if steps else {})
 
 
 def real_anchor(n):
@@ -189,14 +189,6 @@ def print_table(results, args):
             print(f"{results[name]['label']} diverged: {results[name]['diverged']}")
 
 
-def moving_average(values, window):
-    values = np.asarray(values, dtype=float)
-    if window <= 1 or len(values) < window:
-        return values
-    kernel = np.ones(window) / window
-    return np.concatenate([np.full(window - 1, np.nan), np.convolve(values, kernel, mode="valid")])
-
-
 def save_figure(results, grids, histories, path):
     """Top: 64 samples of each model on fixed noise; bottom: each run's losses per step."""
     import matplotlib
@@ -204,7 +196,7 @@ def save_figure(results, grids, histories, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from minigan.plotting import image_grid
+    from minigan.plotting import draw_curves, image_grid
 
     names = list(grids)
     fig, axes = plt.subplots(2, len(names), figsize=(6 * len(names), 10.5),
@@ -218,19 +210,13 @@ def save_figure(results, grids, histories, path):
                      + (" (diverged)" if r["diverged"] else ""), fontsize=10)
         ax = axes[1][j]
         steps, curves = histories[name]
-        if steps:
-            window = max(1, len(steps) // 50)
-            for k, (curve, values) in enumerate(curves.items()):
-                ax.plot(steps, values, linewidth=0.5, alpha=0.35, color=f"C{k}")
-                ax.plot(steps, moving_average(values, window), linewidth=1.5, color=f"C{k}", label=curve)
-            ax.legend(fontsize=8)
-        smoothing = f" (faint: each step; bold: moving mean of {window})" if steps and window > 1 else ""
+        note = draw_curves(ax, steps, curves) if steps else ""
+        smoothing = f" ({note})" if note else ""
         if name.startswith("vae"):
             ax.set_yscale("log")
             ax.set_ylabel("nats per image (log scale)")
         ax.set(xlabel="step")
         ax.set_title(f"{name}: losses per step{smoothing}", fontsize=10)
-        ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

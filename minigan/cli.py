@@ -135,7 +135,7 @@ def sample(args: argparse.Namespace) -> int:
     from .creation import tensor
     from .vae.models import VAE
 
-    model, _ = evaluation.load_model(args.checkpoint)
+    model, config = evaluation.load_model(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
     if isinstance(model, VAE):
@@ -155,7 +155,8 @@ def sample(args: argparse.Namespace) -> int:
         raise UsageError(f"minigan sample: --label must be in 0..{choices - 1}, got {args.label}")
     out = evaluation.generate(gan, args.n, args.seed, args.label)
     if gan.data == "2d":
-        plotting.save_points(out, args.out, title=f"{gan.name}: {args.n} samples")
+        plotting.save_mixture_samples(out, args.out, config["data"], title=f"{gan.name} / {config['loss']}: "
+                                      f"{args.n} samples, step {config.get('step', '?')}")
     else:
         plotting.save_image_grid(out, args.out, value_range=(0.0, 1.0) if gan.scale == "unit" else (-1.0, 1.0))
     print(f"Wrote {args.n} samples to {args.out}")

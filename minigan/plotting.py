@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -60,36 +61,111 @@ def save_image_grid(images: ArrayLike, path: str | os.PathLike[str], title: str 
     _save(fig, path)
 
 
-def save_loss_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],
-                     title: str = "losses") -> None:
-    """One line per named curve (``curves``: name -> values), against the training step."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, values in curves.items():
-        ax.plot(steps, values, label=name, linewidth=1)
-    ax.set(xlabel="step", title=title)
-    ax.legend()
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """The mean of each ``window`` consecutive values, NaN until the first full window."""
+    array = np.asarray(values, dtype=float)
+    if window <= 1 or len(array) < window:
+        return array
+    kernel = np.ones(window) / window
+    return np.concatenate([np.full(window - 1, np.nan), np.convolve(array, kernel, mode="valid")])
+
+
+def draw_curves(ax: Axes, steps: Sequence[int], curves: dict[str, Sequence[float]]) -> str:
+    """Each named curve against the step: faint, every step; bold, a moving mean over 1/50 of the run
+    (per-step values of a GAN are noisy). Returns a note on the smoothing, for a title."""
+    window = max(1, len(steps) // 50)
+    for k, (name, values) in enumerate(curves.items()):
+        if window > 1:
+            ax.plot(steps, values, linewidth=0.5, alpha=0.3, color=f"C{k}")
+        ax.plot(steps, moving_average(values, window), linewidth=1.2, color=f"C{k}", label=name)
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return f"faint: each step; bold: moving mean of {window}" if window > 1 else ""
+
+
+def save_loss_curves(steps: Sequence[int], panels: dict[str, dict[str, Sequence[float]]],
+                     path: str | os.PathLike[str], title: str = "losses", log_scale: Sequence[str] = ()) -> None:
+    """One panel per entry of ``panels`` (panel title -> {curve name: values}), stacked, against the
+    training step; the panels named in ``log_scale`` have a logarithmic y axis."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1 + 2.6 * len(panels)), sharex=True, squeeze=False)
+    for ax, (name, curves) in zip(axes[:, 0], panels.items()):
+        note = draw_curves(ax, steps, curves)
+        if name in log_scale:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=10)
+    axes[-1, 0].set_xlabel("step" + (f" ({note})" if note else ""))
+    fig.suptitle(title)
     _save(fig, path)
+
+
+def points_window(samples: np.ndarray, anchors: Sequence[np.ndarray], reach: float = 3.0
+                  ) -> tuple[np.ndarray, float, np.ndarray]:
+    """`save_points`'s square axes: their centre and half-width, and which samples fall outside them.
+
+    The square fits the ``anchors`` (the data, the modes) with a margin, widened to fit the samples
+    too, but never wider than ``reach`` times its own half-width around the data. A NaN or inf
+    sample is always outside."""
+    box = np.concatenate(anchors) if anchors else samples[np.isfinite(samples).all(1)]
+    lo, hi = (box.min(0), box.max(0)) if len(box) else (np.zeros(2), np.zeros(2))
+    centre, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-6) * 1.15
+    finite = np.isfinite(samples).all(1)
+    furthest = float(np.abs(samples[finite] - centre).max()) * 1.05 if finite.any() else half
+    half = min(max(half, furthest), reach * half)
+    outside = ~finite | (np.abs(np.where(finite[:, None], samples, 0) - centre) > half).any(1)
+    return centre, half, outside
 
 
 def save_points(samples: np.ndarray, path: str | os.PathLike[str], modes: np.ndarray | None = None,
-                real: np.ndarray | None = None, title: str | None = None, limit: float | None = None) -> None:
-    """2-D samples as a scatter (with the real data and the mode centres, when given)."""
+                real: np.ndarray | None = None, title: str | None = None, reach: float = 3.0) -> None:
+    """2-D samples as a scatter over the real data and the mode centres, with every sample accounted for.
+
+    The axes fit the data and the samples together, unless some samples lie farther from the data
+    than ``reach`` times the data's own half-width: then the axes stop there, and the plot says how
+    many samples fell outside (a collapsing or diverging G can throw samples very far).
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 5))
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(5.5, 6))
+    centre, half, outside = points_window(samples, [a for a in (real, modes) if a is not None], reach)
+    finite = np.isfinite(samples).all(1)
+    # Generated underneath; the real data over them, dark; the mode centres as open rings that hide nothing.
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="#1f77b4", alpha=0.6, zorder=1)
     if real is not None:
-        ax.scatter(real[:, 0], real[:, 1], s=2, c="#bbbbbb", label="real")
-    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="#1f77b4", label="generated")
+        ax.scatter(real[:, 0], real[:, 1], s=1, c="black", zorder=2)
     if modes is not None:
-        ax.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", c="red", label="modes")
-    if limit:
-        ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
+        ax.scatter(modes[:, 0], modes[:, 1], s=90, facecolors="none", edgecolors="red", linewidths=1, zorder=3)
+    ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half))
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=8)
+    shown = f"{len(samples) - outside.sum()} of {len(samples)} samples shown"
+    if outside.any():
+        shown += f"; {outside.sum()} outside these axes"
+        if not finite.all():
+            shown += f" ({(~finite).sum()} not finite)"
+    ax.text(0.01, 0.01, shown, transform=ax.transAxes, fontsize=8, color="darkred" if outside.any() else "black",
+            va="bottom")
+    # The legend's own markers, below the axes: every entry visible, none hidden under the points.
+    handles = [Line2D([], [], linestyle="none", marker="o", color="#1f77b4", markersize=5, label="generated")]
+    if real is not None:
+        handles.append(Line2D([], [], linestyle="none", marker="o", color="black", markersize=3, label="real data"))
+    if modes is not None:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
+                              markersize=9, label="mode centres"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     _save(fig, path)
+
+
+def save_mixture_samples(samples: np.ndarray, path: str | os.PathLike[str], data_name: str,
+                         title: str | None = None) -> None:
+    """`save_points` over the 2-D mixture ``data_name`` (ring8, grid25): its mode centres and 2,500 of
+    its points. The trainer's sample plots and `minigan sample` both draw this."""
+    from .data import MIXTURES
+
+    sampler, modes = MIXTURES[data_name]
+    save_points(samples, path, modes=modes(), real=sampler(2500, rng=np.random.default_rng(0)), title=title)
 
 
 def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],

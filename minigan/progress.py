@@ -41,4 +41,4 @@ def progress_bar(total: int, initial: int = 0, desc: str | None = None, enabled:
         return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True,
                     file=stream)
     return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, file=_Lines(stream),
-                ncols=100, mininterval=0, maxinterval=float("inf"), miniters=max(1, (total - initial) // 20))
+                ncols=200, mininterval=0, maxinterval=float("inf"), miniters=max(1, (total - initial) // 20))

@@ -4,7 +4,8 @@
 (`minigan.gan.training.Trainer`, `minigan.vae.training.VAETrainer`). A run directory collects:
 
     config.json     the configuration, defaults filled in
-    losses.csv      one row per step: the step's losses, written as exact decimals
+    losses.csv      one row per step: the step's losses (for a GAN also D's outputs and the
+                    gradient norms), written as exact decimals
     losses.png      their curves
     samples_*.png   what the model draws, every ``sample_every`` steps (and more, by model)
     metrics.csv     with ``eval_every``: the eval metrics, and metrics.png
@@ -26,7 +27,7 @@ import os
 import signal
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -48,6 +49,15 @@ DATASETS = ("mnist", "ring8", "grid25")
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def global_norm(arrays: Sequence[Any]) -> float:
+    """The L2 norm of all the arrays' entries together (NumPy or CuPy): a dot product in the arrays'
+    dtype, which is fast, redone in float64 only where a float32 sum of squares overflows."""
+    squares = sum(float(a.ravel() @ a.ravel()) for a in arrays)
+    if not math.isfinite(squares):
+        squares = sum(float((a.astype(np.float64) ** 2).sum()) for a in arrays)
+    return math.sqrt(squares)
 
 
 def option(default: Any, help: str, **cli: Any) -> Any:
@@ -174,13 +184,17 @@ RESUMABLE_MUST_MATCH = ("model", "loss", "data", "data_dir", "batch_size", "lr",
 class Run:
     """The loop every model's trainer shares; a subclass builds its model and says what one step is.
 
-    A subclass sets ``columns`` (the losses a step returns, losses.csv's columns after step and
-    epoch), and in ``__init__``, after ``super().__init__``: ``self.loader`` (a `DataLoader`),
-    ``self.total_steps`` and ``self.optimizers`` ({name: optimizer}, saved in checkpoints), then
-    calls `begin`. It writes `train_step`, `networks`, `save_samples` and `evaluate`.
+    A subclass sets ``columns`` (what a step returns: losses.csv's columns after step and epoch;
+    ``column_labels``, ``progress_columns`` and `curve_panels` say how to show them), and in
+    ``__init__``, after ``super().__init__``: ``self.loader`` (a `DataLoader`), ``self.total_steps``
+    and ``self.optimizers`` ({name: optimizer}, saved in checkpoints), then calls `begin`. It writes
+    `train_step`, `networks`, `save_samples` and `evaluate`.
     """
 
     columns: tuple[str, ...] = ()
+    progress_columns: tuple[str, ...] = ()  # the columns the progress bar shows (default: all)
+    column_labels: ClassVar[dict[str, str]] = {}  # a column's name on the progress bar and the plots, where not its own
+    log_panels: tuple[str, ...] = ()  # the panels of losses.png drawn on a log scale
     loader: DataLoader
     total_steps: int
     optimizers: dict[str, Optimizer]
@@ -253,10 +267,11 @@ class Run:
         return self.loader.batch(self.epoch, self.batch - 1)
 
     # --- one update -----------------------------------------------------------------------
-    def update(self, optimizer: Optimizer, loss: Tensor, module: Module, name: str) -> None:
+    def update(self, optimizer: Optimizer, loss: Tensor, module: Module, name: str) -> float:
         """One optimizer step on the gradients of ``loss`` for ``module``'s parameters only (``grad``
-        skips other networks' weight gradients). A NaN or inf loss or gradient stops the run
-        *before* the step, so the weights, and any checkpoint written later, stay finite."""
+        skips other networks' weight gradients); returns the gradients' global L2 norm, as PyTorch's
+        ``clip_grad_norm_`` measures it. A NaN or inf loss or gradient stops the run *before* the
+        step, so the weights, and any checkpoint written later, stay finite."""
         params = list(module.parameters())
         grads = grad(loss, params, allow_unused=True)
         bad = [n for n, g in zip(module.named_parameters(), grads) if g is not None and not g.xp.isfinite(g.data).all()]
@@ -268,6 +283,7 @@ class Run:
         for p, g in zip(params, grads):
             p.grad = g
         optimizer.step()
+        return global_norm([g.data for g in grads if g is not None])
 
     def end_step(self) -> None:
         """After a step's updates: the learning-rate schedule moves on, and the step is counted."""
@@ -284,8 +300,7 @@ class Run:
         log = self._open_log()
         interrupted: list[bool] = []
         previous = None
-        desc = f"{cfg.model}/{cfg.loss}" if cfg.loss else cfg.model
-        bar = progress_bar(self.total_steps, initial=self.step, desc=desc, enabled=cfg.progress)
+        bar = progress_bar(self.total_steps, initial=self.step, desc=self.progress_title(), enabled=cfg.progress)
         try:
             if threading.current_thread() is threading.main_thread():  # Ctrl-C raises a flag: the step completes
                 previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
@@ -294,7 +309,8 @@ class Run:
                 values = [row[c] for c in self.columns]
                 self.history.append((self.step, *values))
                 log.writerow([self.step, self.epoch, *map(repr, values)])
-                bar.set_postfix({self.short(c): f"{v:.4f}" for c, v in zip(self.columns, values)}, refresh=False)
+                shown = self.progress_columns or self.columns
+                bar.set_postfix({self.column_labels.get(c, c): f"{row[c]:.4f}" for c in shown}, refresh=False)
                 bar.update()
                 if self.step % cfg.sample_every == 0 or self.step == self.total_steps:
                     self.save_samples()
@@ -313,19 +329,19 @@ class Run:
                 self.save_loss_curves()
         return "interrupted" if interrupted else "done"
 
-    @staticmethod
-    def short(column: str) -> str:
-        """A column's name on the progress bar: loss_d -> D, kl -> kl."""
-        return column.removeprefix("loss_").upper() if column.startswith("loss_") else column
+    def progress_title(self) -> str:
+        """The progress bar's description."""
+        return f"{self.cfg.model}/{self.cfg.loss}" if self.cfg.loss else self.cfg.model
 
     def _open_log(self) -> Any:
-        """losses.csv, cut back to the checkpoint's step when resuming (rows after it are redone)."""
+        """losses.csv, cut back to the checkpoint's step when resuming (rows after it are redone). Old
+        rows are read by column name: one written by an older version lacks the newer columns (NaN)."""
         path = self.path("losses.csv")
         rows: list[list[str]] = []
         if self.step and os.path.exists(path):
             with open(path) as f:
-                rows = list(csv.reader(f))[1:]
-            rows = [r for r in rows if int(r[0]) <= self.step]
+                rows = [[r["step"], r["epoch"], *(r.get(c) or "nan" for c in self.columns)]
+                        for r in csv.DictReader(f) if int(r["step"]) <= self.step]
         self._log_file = open(path, "w", newline="", buffering=1)  # noqa: SIM115  (train() closes it)
         log = csv.writer(self._log_file)
         log.writerow(["step", "epoch", *self.columns])
@@ -334,15 +350,17 @@ class Run:
         return log
 
     def save_loss_curves(self) -> None:
+        """losses.png: the columns of losses.csv against the step, in the panels `curve_panels` groups."""
         from . import plotting
 
         steps, *curves = zip(*self.history)
         title = f"{self.cfg.model} / {self.cfg.loss}" if self.cfg.loss else self.cfg.model
-        plotting.save_loss_curves(steps, self.curve_names(curves), self.path("losses.png"), title=title)
+        panels = self.curve_panels(dict(zip(self.columns, curves)))
+        plotting.save_loss_curves(steps, panels, self.path("losses.png"), title=title, log_scale=self.log_panels)
 
-    def curve_names(self, curves: Sequence[Sequence[float]]) -> dict[str, Sequence[float]]:
-        """losses.png's curves by name (a subclass may name them better than its columns)."""
-        return dict(zip(self.columns, curves))
+    def curve_panels(self, curves: dict[str, Sequence[float]]) -> dict[str, dict[str, Sequence[float]]]:
+        """losses.png's panels, {title: {curve name: values}}, from the values of each column."""
+        return {"losses": {self.column_labels.get(c, c): v for c, v in curves.items()}}
 
     def record_metrics(self, result: dict[str, Any], keys: Sequence[str]) -> None:
         """One row of metrics.csv (``keys`` of ``result``) at this step, and metrics.png."""

@@ -144,19 +144,29 @@ def test_interpolates_lie_between_real_and_fake():
     assert np.all((values >= 0) & (values <= 1)) and np.allclose(values[:, 0], values[:, 1])
 
 
+def test_interpolate_draws_one_weight_per_sample():
+    """Each x_hat lies on its own pair's line, at its own uniform epsilon: one per sample, shared by
+    that sample's every entry; not one for the whole batch."""
+    mg.manual_seed(0)
+    real, fake = mg.ones(1000, 3, 2, 2), mg.zeros(1000, 3, 2, 2)
+    eps = gan.interpolate(real, fake).numpy().reshape(1000, -1)  # with real 1 and fake 0, x_hat = eps
+    assert np.all(eps == eps[:, :1])
+    assert len(np.unique(eps[:, 0])) == 1000
+    assert abs(eps.mean() - 0.5) < 0.05 and abs(eps[:, 0].std() - np.sqrt(1 / 12)) < 0.02  # U[0, 1]
+
+
 def test_article001_objectives_are_the_weighted_standard_pieces():
     rng = np.random.default_rng(3)
     params = critic_params(rng)
     critic = mlp_critic(params)
     real, fake = t(rng.standard_normal((4, 8))), t(rng.standard_normal((4, 8)))
-    mg.manual_seed(0)
-    loss_d = gan.article001_discriminator_loss(critic, real, fake, lambda3=2.0, lambda4=3.0)
-    mg.manual_seed(0)
-    expected = (2 * gan.discriminator_loss(critic(real), critic(fake))
-                + 3 * gan.gradient_penalty(critic, real, fake, lambda_=1.0))
+    penalty = gan.gradient_penalty(critic, real, fake, lambda_=1.0)
+    loss_d = gan.article001_discriminator_loss(critic(real), critic(fake), penalty, lambda3=2.0, lambda4=3.0)
+    expected = 2 * gan.discriminator_loss(critic(real), critic(fake)) + 3 * penalty
     assert loss_d.item() == pytest.approx(expected.item(), rel=1e-12)
-    loss_g = gan.article001_generator_loss(critic, real, fake, lambda1=0.5)
-    assert loss_g.item() == pytest.approx(0.5 * gan.generator_loss_nonsaturating(critic(fake)).item(), rel=1e-12)
+    loss_g = gan.article001_generator_loss(critic(fake), penalty, lambda1=0.5, lambda2=0.25)
+    assert loss_g.item() == pytest.approx(0.5 * gan.generator_loss_nonsaturating(critic(fake)).item()
+                                          + 0.25 * penalty.item(), rel=1e-12)
 
 
 def test_clip_weights_clips_in_place():

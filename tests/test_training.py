@@ -32,7 +32,8 @@ def test_a_run_writes_its_directory(tmp_path):
                  "last.npz"):
         assert (tmp_path / name).exists(), name
     rows = read_losses(tmp_path)
-    assert rows[0] == ["step", "epoch", "loss_d", "loss_g"]
+    assert rows[0] == ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "penalty_grad_norm", "grad_norm_d",
+                       "grad_norm_g"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4", "5", "6"]
     assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 6
 
@@ -91,6 +92,12 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
     (dict(lr=float("nan")), "--lr must be a positive finite number, got nan"),
     (dict(lr=-1e-3), "--lr must be a positive finite number"),
     (dict(gp_lambda=float("inf")), "--gp-lambda must be a finite number >= 0"),
+    (dict(gp_lambda=-1.0), "--gp-lambda must be a finite number >= 0, got -1.0"),
+    (dict(gp_lambda=float("nan")), "--gp-lambda must be a finite number >= 0, got nan"),
+    (dict(r1_gamma=-0.5), "--r1-gamma must be a finite number >= 0, got -0.5"),
+    (dict(r1_gamma=float("inf")), "--r1-gamma must be a finite number >= 0, got inf"),
+    (dict(clip_value=0.0), "--clip-value must be a positive finite number, got 0.0"),
+    (dict(clip_value=float("nan")), "--clip-value must be a positive finite number, got nan"),
     (dict(ema=1.0), r"--ema must be a decay in \[0, 1\)"),
     (dict(betas=(0.5, 1.5)), r"--betas must be two numbers in \[0, 1\)"),
     (dict(steps=0), "--steps must be an integer >= 1, got 0"),
@@ -162,11 +169,11 @@ def test_a_nan_gradient_stops_training_before_the_weights_go_bad(tmp_path):
     original = trainer.recipe.d_loss
 
     def poisoned(D, x, f, c):
-        loss = original(D, x, f, c)
+        judged = original(D, x, f, c)
         if trainer.step != 3:
-            return loss
+            return judged
         zero = D(x)[0] * 0  # value 0, but d sqrt(|0|) = inf * 0 = nan flows to D's parameters
-        return loss + mg.sqrt(mg.abs(zero))
+        return judged._replace(loss=judged.loss + mg.sqrt(mg.abs(zero)))
 
     trainer.recipe = dataclasses.replace(trainer.recipe, d_loss=poisoned)
     with pytest.raises(TrainingDiverged, match="step 4: the gradient of discriminator parameter"):
@@ -248,6 +255,10 @@ def test_cli_train_sample_and_models(tmp_path):
     (["train", "--pack", "0"], "pack=0, expected a positive integer"),
     (["train", "--ema", "1"], "--ema must be a decay in [0, 1)"),
     (["train", "--lr", "nan"], "--lr must be a positive finite number, got nan"),
+    (["train", "--loss", "wgan-gp", "--gp-lambda", "-1"], "--gp-lambda must be a finite number >= 0, got -1.0"),
+    (["train", "--loss", "wgan-gp", "--gp-lambda", "inf"], "--gp-lambda must be a finite number >= 0, got inf"),
+    (["train", "--loss", "ns-r1", "--r1-gamma", "nan"], "--r1-gamma must be a finite number >= 0, got nan"),
+    (["train", "--loss", "wgan", "--clip-value", "-0.01"], "--clip-value must be a positive finite number"),
     (["train", "--betas", "0.5"], "argument --betas: expected 2 arguments"),
     (["train", "--lr-decay", "cosine"], "invalid choice"),
     (["train", "--steps", "x"], "invalid int value"),
@@ -303,7 +314,7 @@ def test_infogans_term_trains_q_with_d_and_reaches_g(tmp_path):
         trainer.info = lambda fake, codes: graphs.append(fake.requires_grad) or info(fake, codes) + 100.0
         trainer.train()
         assert graphs == [False, True]  # in D's step (G's samples held fixed) and in G's step
-        assert all(float(v) > 100 for v in read_losses(out)[-1][2:])  # and in the losses they minimise
+        assert all(float(v) > 100 for v in read_losses(out)[-1][2:4])  # and in the losses they minimise
         q_moved = any(not np.array_equal(q_before[k], v) for k, v in trainer.D.q.state_dict().items())
         return q_moved, trainer.G.state_dict()
 
@@ -441,3 +452,61 @@ def test_older_checkpoints_resume(tmp_path):
 def test_data_dir_is_refused_for_a_model_of_2d_points(tmp_path):
     with pytest.raises(ValueError, match="--data-dir gives images; model toy trains on 2-D points"):
         Trainer(toy_config(tmp_path, data=None, data_dir=str(tmp_path)))
+
+
+def test_a_step_makes_n_critic_d_updates_on_as_many_real_batches_then_one_g_update(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, loss="wgan-gp", n_critic=3))
+    batches, updates = [], []
+    next_batch, update = trainer.next_batch, trainer.update
+    trainer.next_batch = lambda: batches.append(next_batch()) or batches[-1]
+    trainer.update = lambda optimizer, loss, module, name: updates.append(name) or update(optimizer, loss, module, name)
+    trainer.train_step()
+    assert updates == ["discriminator"] * 3 + ["generator"]
+    expected = [trainer.loader.batch(0, i)[0].numpy() for i in range(3)]  # the loader's first three, in order
+    assert len(batches) == 3 and all(np.array_equal(b[0].numpy(), e) for b, e in zip(batches, expected))
+    trainer.train_step()
+    assert updates.count("discriminator") == 6 and (trainer.epoch, trainer.batch) == (0, 6)
+
+
+@pytest.mark.parametrize("loss, penalised, probabilities", [
+    ("ns", False, True), ("minimax", False, True), ("ns-r1", True, True), ("article001", True, True),
+    ("wgan", False, False), ("wgan-gp", True, False), ("hinge", False, False)])
+def test_every_run_records_what_d_said_and_the_gradient_norms(tmp_path, loss, penalised, probabilities):
+    trainer = Trainer(toy_config(tmp_path, loss=loss, steps=3))
+    trainer.train()
+    header, *rows = read_losses(tmp_path)
+    assert ("penalty_grad_norm" in header) == penalised
+    assert header == ["step", "epoch", *trainer.columns] and all(len(r) == len(header) for r in rows)
+    last = dict(zip(header, map(float, rows[-1])))
+    assert last["grad_norm_d"] > 0 and last["grad_norm_g"] > 0
+    if probabilities:  # the cross-entropy losses: D's outputs as probabilities
+        assert 0 < last["d_real"] < 1 and 0 < last["d_fake"] < 1
+    assert (tmp_path / "losses.png").exists()
+    assert ("D steps per G step" in trainer.progress_title()) == (trainer.n_critic > 1)
+
+
+def test_a_run_resumed_from_a_log_without_the_diagnostic_columns_keeps_its_rows(tmp_path):
+    Trainer(toy_config(tmp_path, loss="ns", steps=2, checkpoint_every=2)).train()
+    with open(tmp_path / "losses.csv") as f:  # the log as versions before the diagnostics wrote it
+        old = [r[:4] for r in csv.reader(f)]
+    with open(tmp_path / "losses.csv", "w", newline="") as f:
+        csv.writer(f).writerows(old)
+    trainer = Trainer(toy_config(tmp_path, loss="ns", steps=3), resume=True)
+    trainer.train()
+    header, *rows = read_losses(tmp_path)
+    assert [r[:4] for r in rows[:2]] == old[1:] and rows[0][4:] == ["nan"] * (len(header) - 4)
+    assert all(v != "nan" for v in rows[2])
+
+
+def test_a_2d_plot_accounts_for_every_sample():
+    from minigan.plotting import points_window
+
+    modes = mg.data.ring8_modes()
+    near = np.random.default_rng(0).standard_normal((100, 2)).astype(np.float32)
+    centre, half, outside = points_window(near, [modes])  # samples near the data: the axes fit them all
+    assert not outside.any() and half >= np.abs(near - centre).max()
+    far = near.copy()
+    far[:3] = [[1e4, 0], [0, -1e4], [np.nan, 0]]  # a diverged G: far-flung samples and a NaN
+    centre, half, outside = points_window(far, [modes])
+    assert half <= 3 * 1.15 + 1e-6  # the axes stay near the data
+    assert outside[:3].all() and outside.sum() == 3 + (np.abs(near[3:] - centre) > half).any(1).sum()

@@ -5,6 +5,8 @@ the centres known, counting the modes that receive samples measures it (hence ``
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..random import generator
@@ -45,6 +47,11 @@ def grid25(n: int, std: float = 0.05, rng: np.random.Generator | None = None) ->
     Random numbers come from ``rng`` (a NumPy Generator), else from minigan's seeded generator.
     """
     return _mixture(grid25_modes(), n, std, rng, "grid25")
+
+
+# Each mixture by name: its sampler, (n, rng=...) -> points, and its mode centres.
+MIXTURES: dict[str, tuple[Callable[..., np.ndarray], Callable[[], np.ndarray]]] = {
+    "ring8": (ring8, ring8_modes), "grid25": (grid25, grid25_modes)}
 
 
 def _mixture(modes: np.ndarray, n: int, std: float, rng: np.random.Generator | None, name: str) -> np.ndarray:

@@ -14,6 +14,7 @@ Articles: 000 AT-GAN, 001 gradient-penalised training, 002 GAN overview, 003 "GA
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Literal, overload
 
 from .. import ops
 from ..autograd import grad
@@ -114,8 +115,15 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor | None = None) -> Tensor
     return x_hat if x_hat.requires_grad else x_hat.requires_grad_()
 
 
+# ``return_norms=True`` also returns the gradient norms (what the trainer records), as a pair:
+@overload
+def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float = ..., eps: Tensor | None = ...,
+                     return_norms: Literal[False] = ...) -> Tensor: ...
+@overload
+def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float = ..., eps: Tensor | None = ..., *,
+                     return_norms: Literal[True]) -> tuple[Tensor, Tensor]: ...
 def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float = 10.0,
-                     eps: Tensor | None = None) -> Tensor:
+                     eps: Tensor | None = None, return_norms: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     r"""The gradient penalty of WGAN-GP (梯度惩罚; Gulrajani et al., 2017), article 001:
 
     $L_{grad} = \lambda\, \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big]$,
@@ -123,7 +131,8 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float 
 
     It differentiates the critic with respect to its *input* and keeps that graph
     (``create_graph=True``), so the critic's update differentiates through a gradient: a second
-    derivative through every layer of the critic.
+    derivative through every layer of the critic. ``return_norms=True`` also returns the norms
+    $\|\nabla_{\hat x} D(\hat x)\|_2$ (detached), which the trainer records: the penalty pulls them to 1.
 
     Article 001's code instead penalises $(D(x) - D(G(z)))^2$ (no gradient at all), takes the
     gradient of $D(x)$ with respect to the *generator's* variables (which $D(x)$ does not depend
@@ -134,16 +143,26 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float 
     x_hat = interpolate(real, fake, eps)
     # A tiny constant keeps the square root differentiable at a zero gradient.
     norms = ops.sqrt(_input_gradient_sq_norms(critic, x_hat) + 1e-12)
-    return lambda_ * ((norms - 1) ** 2).mean()
+    penalty = lambda_ * ((norms - 1) ** 2).mean()
+    return (penalty, norms.detach()) if return_norms else penalty
 
 
-def r1_penalty(critic: Critic, real: Tensor, gamma: float = 10.0) -> Tensor:
+@overload
+def r1_penalty(critic: Critic, real: Tensor, gamma: float = ..., return_norms: Literal[False] = ...) -> Tensor: ...
+@overload
+def r1_penalty(critic: Critic, real: Tensor, gamma: float = ..., *,
+               return_norms: Literal[True]) -> tuple[Tensor, Tensor]: ...
+def r1_penalty(critic: Critic, real: Tensor, gamma: float = 10.0,
+               return_norms: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     r"""R1 zero-centred penalty on real data (Mescheder et al., 2018):
     $\frac{\gamma}{2}\mathbb{E}_x\|\nabla_x D(x)\|_2^2$.
 
-    With PacGAN's packs of m samples, x is a pack: its squared norm sums its m samples', so the
-    same ``gamma`` weighs about m times as much as without packs."""
-    return gamma / 2 * _input_gradient_sq_norms(critic, real.detach().requires_grad_()).mean()
+    ``return_norms=True`` also returns $\|\nabla_x D(x)\|_2$ per sample (detached): the penalty pulls
+    them to 0. With PacGAN's packs of m samples, x is a pack: its squared norm sums its m samples',
+    so the same ``gamma`` weighs about m times as much as without packs."""
+    sq_norms = _input_gradient_sq_norms(critic, real.detach().requires_grad_())
+    penalty = gamma / 2 * sq_norms.mean()
+    return (penalty, ops.sqrt(sq_norms.detach())) if return_norms else penalty
 
 
 def r2_penalty(critic: Critic, fake: Tensor, gamma: float = 10.0) -> Tensor:
@@ -162,23 +181,20 @@ def hinge_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor
 hinge_generator_loss = wasserstein_generator_loss
 
 
-def article001_generator_loss(critic: Critic, real: Tensor, fake: Tensor, lambda1: float = 1.0,
+def article001_generator_loss(fake_logits: Tensor, penalty: Tensor | float = 0.0, lambda1: float = 1.0,
                                lambda2: float = 0.0) -> Tensor:
-    r"""Article 001's generator objective $L_G = \lambda_1 L_{cGAN} + \lambda_2 L_{grad}$, with the standard
-    pieces it means: $L_{cGAN}$ = `generator_loss_nonsaturating`, $L_{grad}$ = `gradient_penalty` with
-    $\lambda = 1$ (the $\lambda$s alone weigh it). ``fake`` carries G's graph, so with $\lambda_2 \neq 0$
-    the penalty also pulls on G through the interpolates; the usual choice is $\lambda_2 = 0$."""
-    loss = lambda1 * generator_loss_nonsaturating(critic(fake))
-    return loss + lambda2 * gradient_penalty(critic, real, fake, lambda_=1.0) if lambda2 else loss
+    r"""Article 001's generator objective, $L_G = \lambda_1 L_{cGAN} + \lambda_2 L_{grad}$, with the standard
+    pieces it means: $L_{cGAN}$ = `generator_loss_nonsaturating` of ``fake_logits``, $L_{grad}$ =
+    ``penalty``, `gradient_penalty` with $\lambda = 1$ (the $\lambda$s alone weigh it) on fakes that carry
+    G's graph, so that it pulls on G through the interpolates. The usual choice is $\lambda_2 = 0$."""
+    return lambda1 * generator_loss_nonsaturating(fake_logits) + lambda2 * penalty
 
 
-def article001_discriminator_loss(critic: Critic, real: Tensor, fake: Tensor, lambda3: float = 1.0,
-                                  lambda4: float = 10.0) -> Tensor:
-    r"""Article 001's discriminator objective $L_D = \lambda_3 L_{cGAN} + \lambda_4 L_{grad}$:
-    $L_{cGAN}$ = `discriminator_loss`, $L_{grad}$ = `gradient_penalty` with $\lambda = 1$."""
-    fake = fake.detach()
-    return (lambda3 * discriminator_loss(critic(real), critic(fake))
-            + lambda4 * gradient_penalty(critic, real, fake, lambda_=1.0))
+def article001_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, penalty: Tensor,
+                                  lambda3: float = 1.0, lambda4: float = 10.0) -> Tensor:
+    r"""Article 001's discriminator objective, $L_D = \lambda_3 L_{cGAN} + \lambda_4 L_{grad}$:
+    $L_{cGAN}$ = `discriminator_loss` of the logits, $L_{grad}$ = ``penalty``, `gradient_penalty` with $\lambda = 1$."""
+    return lambda3 * discriminator_loss(real_logits, fake_logits) + lambda4 * penalty
 
 
 def info_loss(code_logits: Tensor, codes: Tensor, lambda_: float = 1.0) -> Tensor:

@@ -8,33 +8,36 @@ where the networks are small MLPs and what suits images need not suit them.
 
 Each loss function takes ``(D, real, fake, cfg)``: the critic (with the labels bound, for a
 conditional GAN), a real batch, a generated batch, and the run's `TrainConfig` (for the weights
-of the penalties).
+of the penalties). G's returns its loss; D's returns a `Judgement`: its loss and what D said,
+which the trainer records beside the losses (mean D(x), D(G(z)), the penalty's gradient norms).
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from .. import optim
 from ..optim.optimizer import Params
+from ..tensor import Tensor
 from . import losses as L
+from .losses import Critic
 
-if TYPE_CHECKING:
-    from ..tensor import Tensor
-    from .losses import Critic
-
-    # (D, real, fake, cfg) -> loss; cfg is the run's TrainConfig (not imported: training.py imports this file)
-    LossFn = Callable[[Critic, Tensor, Tensor, Any], Tensor]
+# (D, real, fake, cfg) -> D's `Judgement` or G's loss; cfg is the run's TrainConfig (not imported:
+# training.py imports this file)
+DLossFn = Callable[[Critic, Tensor, Tensor, Any], "Judgement"]
+GLossFn = Callable[[Critic, Tensor, Tensor, Any], Tensor]
 
 
 @dataclasses.dataclass(frozen=True)
 class LossRecipe:
     """D's loss, G's loss, and the defaults their paper trains them with."""
 
-    d_loss: LossFn
-    g_loss: LossFn
+    d_loss: DLossFn
+    g_loss: GLossFn
     about: str  # what it is, in a few words
+    logits: bool = True  # D's scores are logits of D(x) = sigmoid(score), recorded as probabilities
+    penalty: str = ""  # a penalty on D's input gradient: where it acts and its target ("real data, pulled to 0")
     optimizer_name: str = "adam"  # "adam" or "rmsprop"
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
@@ -64,28 +67,49 @@ class LossRecipe:
 
 # --- D's losses ----------------------------------------------------------------------------------
 
-def cross_entropy_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.discriminator_loss(D(real), D(fake))
+class Judgement(NamedTuple):
+    r"""What one of D's losses computed on a real and a generated batch: the loss, D's scores (its
+    logits, or a critic's raw scores) on each batch, and for a penalised loss the input-gradient
+    norms $\|\nabla_x D(x)\|_2$ at the penalty's points. The trainer records the means."""
+
+    loss: Tensor
+    real_scores: Tensor
+    fake_scores: Tensor
+    penalty_norms: Tensor | None = None
 
 
-def cross_entropy_r1_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.discriminator_loss(D(real), D(fake)) + L.r1_penalty(D, real, cfg.r1_gamma)
+def cross_entropy_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    real_scores, fake_scores = D(real), D(fake)
+    return Judgement(L.discriminator_loss(real_scores, fake_scores), real_scores, fake_scores)
 
 
-def wasserstein_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.wasserstein_critic_loss(D(real), D(fake))
+def cross_entropy_r1_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    real_scores, fake_scores = D(real), D(fake)
+    penalty, norms = L.r1_penalty(D, real, cfg.r1_gamma, return_norms=True)
+    return Judgement(L.discriminator_loss(real_scores, fake_scores) + penalty, real_scores, fake_scores, norms)
 
 
-def wasserstein_gp_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.wasserstein_critic_loss(D(real), D(fake)) + L.gradient_penalty(D, real, fake, cfg.gp_lambda)
+def wasserstein_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    real_scores, fake_scores = D(real), D(fake)
+    return Judgement(L.wasserstein_critic_loss(real_scores, fake_scores), real_scores, fake_scores)
 
 
-def hinge_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.hinge_discriminator_loss(D(real), D(fake))
+def wasserstein_gp_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    real_scores, fake_scores = D(real), D(fake)
+    penalty, norms = L.gradient_penalty(D, real, fake, cfg.gp_lambda, return_norms=True)
+    return Judgement(L.wasserstein_critic_loss(real_scores, fake_scores) + penalty, real_scores, fake_scores, norms)
 
 
-def article001_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.article001_discriminator_loss(D, real, fake, lambda4=cfg.gp_lambda)
+def hinge_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    real_scores, fake_scores = D(real), D(fake)
+    return Judgement(L.hinge_discriminator_loss(real_scores, fake_scores), real_scores, fake_scores)
+
+
+def article001_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    real_scores, fake_scores = D(real), D(fake)
+    penalty, norms = L.gradient_penalty(D, real, fake, lambda_=1.0, return_norms=True)
+    loss = L.article001_discriminator_loss(real_scores, fake_scores, penalty, lambda4=cfg.gp_lambda)
+    return Judgement(loss, real_scores, fake_scores, norms)
 
 
 # --- G's losses ----------------------------------------------------------------------------------
@@ -107,17 +131,19 @@ def hinge_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
 
 
 def article001_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.article001_generator_loss(D, real, fake)
+    return L.article001_generator_loss(D(fake))
 
 
 LOSSES: dict[str, LossRecipe] = {
     "minimax": LossRecipe(cross_entropy_d, saturating_g, "the minimax game, G's loss log(1 - D(G(z)))"),
     "ns": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating: G's loss -log D(G(z))"),
-    "ns-r1": LossRecipe(cross_entropy_r1_d, nonsaturating_g, "non-saturating, R1 penalty on real data (--r1-gamma)"),
-    "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: the Wasserstein critic",
+    "ns-r1": LossRecipe(cross_entropy_r1_d, nonsaturating_g, "non-saturating, R1 penalty on real data (--r1-gamma)",
+                        penalty="real data, pulled to 0"),
+    "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: the Wasserstein critic", logits=False,
                        optimizer_name="rmsprop", lr=5e-5, n_critic=5, clip=True),
-    "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)",
-                          lr=1e-4, betas=(0.5, 0.9), n_critic=5),
-    "hinge": LossRecipe(hinge_d, hinge_g, "hinge loss (SNGAN, BigGAN)"),
-    "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty"),
+    "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)", logits=False,
+                          penalty="interpolates, pulled to 1", lr=1e-4, betas=(0.5, 0.9), n_critic=5),
+    "hinge": LossRecipe(hinge_d, hinge_g, "hinge loss (SNGAN, BigGAN)", logits=False),
+    "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty",
+                             penalty="interpolates, pulled to 1"),
 }

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import cast
+from typing import ClassVar, cast
 
 import numpy as np
 
-from .. import data, optim, random
+from .. import data, ops, optim, random
 from ..autograd import no_grad
 from ..creation import randint, randn, tensor
 from ..data import DataLoader
 from ..nn import Module
+from ..tensor import Tensor
 from ..training import Run, TrainConfig, TrainingDiverged
 from . import losses as L
 from .models import GAN, build
@@ -41,9 +42,10 @@ def load_data(cfg: TrainConfig, gan: GAN) -> tuple[np.ndarray, np.ndarray]:
     if gan.data == "2d":
         if cfg.data_dir is not None:
             raise ValueError(f"--data-dir gives images; model {gan.name} trains on 2-D points (ring8, grid25)")
-        if cfg.data not in ("ring8", "grid25"):
+        if cfg.data not in data.MIXTURES:
             raise ValueError(f"model {gan.name} trains on 2-D data (ring8, grid25), not {cfg.data!r}")
-        points = getattr(data, cfg.data)(100_000, rng=np.random.default_rng(cfg.seed))
+        sampler, _ = data.MIXTURES[cfg.data]
+        points = sampler(100_000, rng=np.random.default_rng(cfg.seed))
         return points, np.zeros(len(points), dtype=np.int64)
     if cfg.data != "mnist":
         raise ValueError(f"model {gan.name} trains on images (--data mnist, or --data-dir), not {cfg.data!r}")
@@ -54,7 +56,9 @@ class Trainer(Run):
     """Trains ``config``'s GAN; `train` runs it to the end. ``resume=True`` continues the run in
     ``config.out`` from its last.npz."""
 
-    columns = ("loss_d", "loss_g")
+    column_labels: ClassVar[dict[str, str]] = {"loss_d": "D", "loss_g": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}
+    progress_columns = ("loss_d", "loss_g", "d_real", "d_fake")
+    log_panels = ("gradient norms",)
 
     def __init__(self, config: TrainConfig, resume: bool = False):
         super().__init__(config, resume)
@@ -63,6 +67,8 @@ class Trainer(Run):
         self.gan = build(cfg.model, pack=cfg.pack)
         recipe = self.recipe = LOSSES[cfg.loss].for_data(self.gan.data)
         # The defaults that depend on the model and the loss, filled in (config.json records them):
+        self.columns = ("loss_d", "loss_g", "d_real", "d_fake", *(("penalty_grad_norm",) if recipe.penalty else ()),
+                        "grad_norm_d", "grad_norm_g")
         self.n_critic: int = cfg.n_critic or recipe.n_critic
         lr, betas = cfg.lr or recipe.lr, cfg.betas or recipe.betas
         cfg.n_critic, cfg.lr, cfg.betas = self.n_critic, lr, betas
@@ -115,28 +121,39 @@ class Trainer(Run):
         return L.info_loss(self.D.code_logits(fake), codes, self.cfg.info_lambda)
 
     def train_step(self) -> dict[str, float]:
-        cfg = self.cfg
+        """``n_critic`` updates of D, each on a fresh real batch, then one of G. Besides the losses, it
+        returns what D said on the last real and generated batches (before D's update on them), the
+        input-gradient norm at a penalty's points, and the global norms of D's and G's gradients."""
+        cfg, recipe = self.cfg, self.recipe
         for _ in range(self.n_critic):
             real, labels = self.next_batch()
             z, given = self.latent(labels)
             with no_grad():  # D's step needs no graph through G
                 fake = self.generate(z, given)
-            loss_d = self.recipe.d_loss(self.critic(labels), real, fake, cfg)
-            if self.gan.codes:
-                loss_d = loss_d + self.info(fake, given)
-            self.update(self.opt_d, loss_d, self.D, "discriminator")
-            if self.recipe.clip:
+            judged = recipe.d_loss(self.critic(labels), real, fake, cfg)
+            loss_d = judged.loss + self.info(fake, given) if self.gan.codes else judged.loss
+            grad_norm_d = self.update(self.opt_d, loss_d, self.D, "discriminator")
+            if recipe.clip:
                 L.clip_weights_(self.clipped, cfg.clip_value)
         z, given = self.latent(labels)
         fake = self.generate(z, given)
-        loss_g = self.recipe.g_loss(self.critic(labels), real, fake, cfg)
+        loss_g = recipe.g_loss(self.critic(labels), real, fake, cfg)
         if self.gan.codes:
             loss_g = loss_g + self.info(fake, given)
-        self.update(self.opt_g, loss_g, self.G, "generator")
+        grad_norm_g = self.update(self.opt_g, loss_g, self.G, "generator")
         if self.ema:
             self.ema.update(self.G)
         self.end_step()
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+        row = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "d_real": self.mean_output(judged.real_scores),
+               "d_fake": self.mean_output(judged.fake_scores), "grad_norm_d": grad_norm_d, "grad_norm_g": grad_norm_g}
+        if judged.penalty_norms is not None:
+            row["penalty_grad_norm"] = judged.penalty_norms.mean().item()
+        return row
+
+    def mean_output(self, scores: Tensor) -> float:
+        """D's mean output: the probability sigmoid(logit) for the cross-entropy losses, the raw
+        score for the Wasserstein and hinge ones (no probability there)."""
+        return (ops.sigmoid(scores.detach()) if self.recipe.logits else scores.detach()).mean().item()
 
     # --- evaluation ---------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
@@ -161,15 +178,24 @@ class Trainer(Run):
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
             path = self.path(name)
             if self.gan.data == "2d":
-                modes = getattr(data, f"{self.cfg.data}_modes")()
-                plotting.save_points(samples, path, modes=modes, real=self.images[:2500], title=title,
-                                     limit=1.6 if self.cfg.data == "ring8" else 5.5)
+                plotting.save_mixture_samples(samples, path, cast(str, self.cfg.data), title=title)
             else:
                 plotting.save_image_grid(samples, path, title=title,
                                          value_range=(0.0, 1.0) if self.gan.scale == "unit" else (-1.0, 1.0))
 
-    def curve_names(self, curves: Sequence[Sequence[float]]) -> dict[str, Sequence[float]]:
-        return {"discriminator": curves[0], "generator": curves[1]}
+    def progress_title(self) -> str:
+        steps = f", {self.n_critic} D steps per G step" if self.n_critic > 1 else ""
+        return super().progress_title() + steps
+
+    def curve_panels(self, curves: dict[str, Sequence[float]]) -> dict[str, dict[str, Sequence[float]]]:
+        what = "probability 'real'" if self.recipe.logits else "critic scores"
+        norms = {"|grad of D's parameters|": curves["grad_norm_d"], "|grad of G's parameters|": curves["grad_norm_g"]}
+        if self.recipe.penalty:
+            norms[f"|grad_x D| at {self.recipe.penalty}"] = curves["penalty_grad_norm"]
+        return {"losses": {"discriminator": curves["loss_d"], "generator": curves["loss_g"]},
+                f"D's mean output ({what}), on the last D step's batches": {"D(x), real": curves["d_real"],
+                                                                            "D(G(z)), generated": curves["d_fake"]},
+                "gradient norms": norms}
 
     def load(self, path: str) -> None:
         super().load(path)

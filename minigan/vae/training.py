@@ -14,7 +14,7 @@ ELBO (all per image, in nats, the ELBO with $\beta = 1$).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class VAETrainer(Run):
     ``config.out`` from its last.npz."""
 
     columns = ("loss", "reconstruction", "kl", "elbo")
+    column_labels: ClassVar[dict[str, str]] = {"reconstruction": "rec"}
 
     def __init__(self, config: TrainConfig, resume: bool = False):
         super().__init__(config, resume)
@@ -88,13 +89,11 @@ class VAETrainer(Run):
         return {"loss": loss.item(), "reconstruction": reconstruction, "kl": kl_mean,
                 "elbo": -(reconstruction + kl_mean)}
 
-    @staticmethod
-    def short(column: str) -> str:
-        return {"reconstruction": "rec"}.get(column, column)
-
-    def curve_names(self, curves: Sequence[Sequence[float]]) -> dict[str, Sequence[float]]:
+    def curve_panels(self, curves: dict[str, Sequence[float]]) -> dict[str, dict[str, Sequence[float]]]:
         # the ELBO is minus (reconstruction + KL): one curve fewer says the same
-        return {"loss (beta-weighted)": curves[0], "reconstruction -log p(x|z)": curves[1], "KL": curves[2]}
+        return {"losses (nats per image)": {"loss (beta-weighted)": curves["loss"],
+                                            "reconstruction -log p(x|z)": curves["reconstruction"],
+                                            "KL": curves["kl"]}}
 
     # --- pictures -------------------------------------------------------------------------
     def save_samples(self) -> None:
