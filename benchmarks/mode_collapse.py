@@ -34,7 +34,9 @@ import numpy as np  # noqa: E402  (after the thread settings above)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from minigan import evaluation  # noqa: E402  (after the sys.path line above)
+from minigan.data import MIXTURES  # noqa: E402
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
+from minigan.plotting import draw_points  # noqa: E402
 
 # name -> (label, TrainConfig settings, steps as a multiple of --steps). Learning rates for 2-D
 # data: the image defaults (2e-4) barely move a toy GAN in a few thousand steps; 1e-3 does for the
@@ -47,7 +49,7 @@ METHODS = {
     "pacgan4": ("PacGAN4 (NS-GAN)", dict(loss="ns", lr=1e-3, pack=4), 1),
     "recipe": ("NS-GAN + R1, LR decay, EMA, 10x steps", dict(loss="ns-r1", lr=1e-3, lr_decay="linear", ema=0.999), 10),
 }
-DATASETS = evaluation.MIXTURES  # name -> (its modes, their standard deviation)
+DATASETS = tuple(MIXTURES)
 
 # Published rows (2,500 samples): modes covered / % high quality / reverse KL where given.
 PUBLISHED = {
@@ -144,15 +146,10 @@ def save_figure(samples, args, labels):
     rows, cols = len(args.datasets), len(args.methods)
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False)
     for i, dataset in enumerate(args.datasets):
-        modes = DATASETS[dataset][0]()
-        limit = 1.6 if dataset == "ring8" else 5.5
         for j, method in enumerate(args.methods):
             ax = axes[i][j]
-            points = samples[(dataset, method)]
-            ax.scatter(points[:, 0], points[:, 1], s=1, alpha=0.5)
-            ax.scatter(modes[:, 0], modes[:, 1], s=20, marker="x", c="red")
-            ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xticks=[], yticks=[])
-            ax.set_aspect("equal")
+            draw_points(ax, samples[(dataset, method)], dataset, legend=False)
+            ax.set(xticks=[], yticks=[])
             ax.set_title(f"{dataset}: {labels[method]}", fontsize=8, wrap=True)
     fig.tight_layout()
     path = os.path.join(args.out, "mode_collapse.png")

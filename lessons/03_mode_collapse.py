@@ -50,7 +50,7 @@ def train(name, steps, **options):
     trainer = Trainer(config)
     trainer.train()
     samples = generate(trainer.sampler, 2500, seed=1)
-    plotting.save_mixture_samples(samples, os.path.join(OUT, f"{name}.png"), "ring8", title=name)
+    plotting.save_points(samples, os.path.join(OUT, f"{name}.png"), "ring8", title=name)
     return trainer.sampler, samples
 
 

@@ -155,7 +155,7 @@ def sample(args: argparse.Namespace) -> int:
         raise UsageError(f"minigan sample: --label must be in 0..{choices - 1}, got {args.label}")
     out = evaluation.generate(gan, args.n, args.seed, args.label)
     if gan.data == "2d":
-        plotting.save_mixture_samples(out, args.out, config["data"], title=f"{gan.name} / {config['loss']}: "
+        plotting.save_points(out, args.out, config["data"], title=f"{gan.name} / {config['loss']}: "
                                       f"{args.n} samples, step {config.get('step', '?')}")
     else:
         plotting.save_image_grid(out, args.out, value_range=(0.0, 1.0) if gan.scale == "unit" else (-1.0, 1.0))

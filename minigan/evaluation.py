@@ -28,7 +28,6 @@ from .vae.models import VAE
 IMAGE_KEYS = ("mnist_score", "frechet_distance", "classes_present", "class_kl", "confident_fraction", "precision",
               "recall")
 POINT_KEYS = ("modes_covered", "high_quality", "reverse_kl")
-MIXTURES = {"ring8": (data.ring8_modes, 0.01), "grid25": (data.grid25_modes, 0.05)}
 
 
 _references: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}  # (split, n) -> (probs, features)
@@ -75,8 +74,7 @@ def image_metrics(images: ArrayLike, labels: ArrayLike | None = None, codes: Arr
 
 
 def point_metrics(samples: np.ndarray, mixture: str) -> dict[str, float]:
-    modes, std = MIXTURES[mixture]
-    m = metrics.mixture_metrics(samples, modes(), std)
+    m = metrics.mixture_metrics(samples, data.MIXTURES[mixture].modes(), data.MIXTURES[mixture].std)
     return {"n": len(samples), **{k: m[k] for k in POINT_KEYS}, "modes_covered_1pct": m["modes_covered_1pct"]}
 
 

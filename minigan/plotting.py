@@ -116,25 +116,27 @@ def points_window(samples: np.ndarray, anchors: Sequence[np.ndarray], reach: flo
     return centre, half, outside
 
 
-def save_points(samples: np.ndarray, path: str | os.PathLike[str], modes: np.ndarray | None = None,
-                real: np.ndarray | None = None, title: str | None = None, reach: float = 3.0) -> None:
-    """2-D samples as a scatter over the real data and the mode centres, with every sample accounted for.
+def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach: float = 3.0,
+                legend: bool = True) -> None:
+    """2-D samples as a scatter on ``ax``, over the mixture ``mixture`` (ring8, grid25: 2,500 of its
+    points and its mode centres) when given, with every sample accounted for.
 
     The axes fit the data and the samples together, unless some samples lie farther from the data
-    than ``reach`` times the data's own half-width: then the axes stop there, and the plot says how
-    many samples fell outside (a collapsing or diverging G can throw samples very far).
+    than ``reach`` times the data's own half-width (`points_window`): then the axes stop there, and
+    the plot says how many samples fell outside (a collapsing or diverging G can throw samples far).
     """
-    plt = _pyplot()
     from matplotlib.lines import Line2D
 
-    fig, ax = plt.subplots(figsize=(5.5, 6))
+    from .data import MIXTURES
+
+    real = MIXTURES[mixture].sample(2500, rng=np.random.default_rng(0)) if mixture else None
+    modes = MIXTURES[mixture].modes() if mixture else None
     centre, half, outside = points_window(samples, [a for a in (real, modes) if a is not None], reach)
     finite = np.isfinite(samples).all(1)
     # Generated underneath; the real data over them, dark; the mode centres as open rings that hide nothing.
     ax.scatter(samples[:, 0], samples[:, 1], s=2, c="#1f77b4", alpha=0.6, zorder=1)
-    if real is not None:
+    if real is not None and modes is not None:
         ax.scatter(real[:, 0], real[:, 1], s=1, c="black", zorder=2)
-    if modes is not None:
         ax.scatter(modes[:, 0], modes[:, 1], s=90, facecolors="none", edgecolors="red", linewidths=1, zorder=3)
     ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half))
     ax.set_aspect("equal")
@@ -143,29 +145,27 @@ def save_points(samples: np.ndarray, path: str | os.PathLike[str], modes: np.nda
         shown += f"; {outside.sum()} outside these axes"
         if not finite.all():
             shown += f" ({(~finite).sum()} not finite)"
-    ax.text(0.01, 0.01, shown, transform=ax.transAxes, fontsize=8, color="darkred" if outside.any() else "black",
+    ax.text(0.01, 0.01, shown, transform=ax.transAxes, fontsize=7, color="darkred" if outside.any() else "black",
             va="bottom")
+    if not legend:
+        return
     # The legend's own markers, below the axes: every entry visible, none hidden under the points.
     handles = [Line2D([], [], linestyle="none", marker="o", color="#1f77b4", markersize=5, label="generated")]
-    if real is not None:
-        handles.append(Line2D([], [], linestyle="none", marker="o", color="black", markersize=3, label="real data"))
-    if modes is not None:
-        handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
-                              markersize=9, label="mode centres"))
+    if mixture:
+        handles += [Line2D([], [], linestyle="none", marker="o", color="black", markersize=3, label="real data"),
+                    Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
+                           markersize=9, label="mode centres")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=8, frameon=False)
+
+
+def save_points(samples: np.ndarray, path: str | os.PathLike[str], mixture: str | None = None,
+                title: str | None = None) -> None:
+    """`draw_points` as a PNG: what the trainer writes for 2-D data, and `minigan sample`."""
+    fig, ax = _pyplot().subplots(figsize=(5.5, 6))
+    draw_points(ax, samples, mixture)
     if title:
         ax.set_title(title)
     _save(fig, path)
-
-
-def save_mixture_samples(samples: np.ndarray, path: str | os.PathLike[str], data_name: str,
-                         title: str | None = None) -> None:
-    """`save_points` over the 2-D mixture ``data_name`` (ring8, grid25): its mode centres and 2,500 of
-    its points. The trainer's sample plots and `minigan sample` both draw this."""
-    from .data import MIXTURES
-
-    sampler, modes = MIXTURES[data_name]
-    save_points(samples, path, modes=modes(), real=sampler(2500, rng=np.random.default_rng(0)), title=title)
 
 
 def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],

@@ -9,10 +9,10 @@
 from .datasets import FILES, MNIST_DIR, MNIST_SHA256, MissingDataError, mnist
 from .idx import ChecksumError, IDXError, read_idx
 from .loader import DataLoader
-from .toy import MIXTURES, grid25, grid25_modes, ring8, ring8_modes
+from .toy import MIXTURES, Mixture, grid25, grid25_modes, ring8, ring8_modes
 
 __all__ = [
     "mnist", "MNIST_DIR", "MNIST_SHA256", "FILES", "read_idx",
     "IDXError", "ChecksumError", "MissingDataError",
-    "ring8", "ring8_modes", "grid25", "grid25_modes", "MIXTURES", "DataLoader",
+    "ring8", "ring8_modes", "grid25", "grid25_modes", "MIXTURES", "Mixture", "DataLoader",
 ]

@@ -6,6 +6,7 @@ the centres known, counting the modes that receive samples measures it (hence ``
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,9 +50,17 @@ def grid25(n: int, std: float = 0.05, rng: np.random.Generator | None = None) ->
     return _mixture(grid25_modes(), n, std, rng, "grid25")
 
 
-# Each mixture by name: its sampler, (n, rng=...) -> points, and its mode centres.
-MIXTURES: dict[str, tuple[Callable[..., np.ndarray], Callable[[], np.ndarray]]] = {
-    "ring8": (ring8, ring8_modes), "grid25": (grid25, grid25_modes)}
+@dataclass(frozen=True)
+class Mixture:
+    """A mixture by name (`MIXTURES`): its sampler, its mode centres, and each Gaussian's standard
+    deviation (the sampler's default; metrics count a sample near a mode in units of it)."""
+
+    sample: Callable[..., np.ndarray]  # (n, rng=None) -> float32 (n, 2)
+    modes: Callable[[], np.ndarray]
+    std: float
+
+
+MIXTURES = {"ring8": Mixture(ring8, ring8_modes, 0.01), "grid25": Mixture(grid25, grid25_modes, 0.05)}
 
 
 def _mixture(modes: np.ndarray, n: int, std: float, rng: np.random.Generator | None, name: str) -> np.ndarray:

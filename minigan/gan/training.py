@@ -44,8 +44,7 @@ def load_data(cfg: TrainConfig, gan: GAN) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"--data-dir gives images; model {gan.name} trains on 2-D points (ring8, grid25)")
         if cfg.data not in data.MIXTURES:
             raise ValueError(f"model {gan.name} trains on 2-D data (ring8, grid25), not {cfg.data!r}")
-        sampler, _ = data.MIXTURES[cfg.data]
-        points = sampler(100_000, rng=np.random.default_rng(cfg.seed))
+        points = data.MIXTURES[cfg.data].sample(100_000, rng=np.random.default_rng(cfg.seed))
         return points, np.zeros(len(points), dtype=np.int64)
     if cfg.data != "mnist":
         raise ValueError(f"model {gan.name} trains on images (--data mnist, or --data-dir), not {cfg.data!r}")
@@ -178,7 +177,7 @@ class Trainer(Run):
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
             path = self.path(name)
             if self.gan.data == "2d":
-                plotting.save_mixture_samples(samples, path, cast(str, self.cfg.data), title=title)
+                plotting.save_points(samples, path, self.cfg.data, title=title)
             else:
                 plotting.save_image_grid(samples, path, title=title,
                                          value_range=(0.0, 1.0) if self.gan.scale == "unit" else (-1.0, 1.0))
