@@ -111,7 +111,8 @@ def train_for(trainer, budget):
 
 
 def loss_summary(trainer):
-    """Each loss's first value and its mean and standard deviation over the run's last quarter."""
+    """Each column of the run's losses.csv (losses, and a GAN's D(x), D(G(z)) and gradient norms): its
+    first value and its mean and standard deviation over the run's last quarter."""
     if not trainer.history:
         return {}
     steps, *curves = zip(*trainer.history)
@@ -162,7 +163,12 @@ def run(name, args, work_dir):
         "losses": loss_summary(trainer),
     }
     steps, *curves = zip(*trainer.history) if trainer.history else ((),)
-    return result, grid, (steps, trainer.curve_panels(dict(zip(trainer.columns, curves)))["losses"] if steps else {})
+    return result, grid, (steps, first_panel(trainer, curves) if steps else {})
+
+
+def first_panel(trainer, curves):
+    """The curves of the first panel of the trainer's losses.png: its losses."""
+    return next(iter(trainer.curve_panels(dict(zip(trainer.columns, curves))).values()))
 
 
 def real_anchor(n):
