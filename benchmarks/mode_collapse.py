@@ -1,6 +1,6 @@
 """Mode collapse (模式崩溃) on 2-D mixtures: how many modes each GAN method covers, and how well.
 
-    python benchmarks/mode_collapse.py --jobs 2        # ring8 and grid25, 6 methods, 5 seeds each
+    python benchmarks/mode_collapse.py --jobs 2        # ring8 and grid25, 9 methods, 5 seeds each
     python benchmarks/mode_collapse.py --steps 500 --seeds 1 --methods ns ns-r1   # a quick look
 
 For each dataset, method and seed it trains the `toy` GAN, draws 2,500 samples and reports the
@@ -9,15 +9,18 @@ high-quality samples (within 3 standard deviations of a mode) and the reverse KL
 histogram to uniform. It prints mean +- std over seeds beside the published rows, and writes a
 figure of every method's samples (first seed) over the modes, plus the numbers as JSON.
 
-The first four methods compare losses at one budget (``--steps``, constant learning rate). PacGAN
-packs 4 samples into each input of D at the same budget of samples, so its D sees 64 packs per
-step; the paper's feeds 4 times the samples and trains far longer, which may be why its row is
-much better than ours. The last, "recipe", is our best: R1, a learning rate that decays linearly
-to 0, and samples from the moving average of G's weights, trained 10 times longer. Each run is
+The cross-entropy methods (minimax, NS, R1, LSGAN, instance noise) compare losses at one budget
+(`ROW`, constant learning rate). WGAN-GP trains as ``minigan train --loss wgan-gp`` does with no
+other option: the loss's own defaults for 2-D data. PacGAN packs 4 samples into each input of D at
+the same budget of samples, so its D sees 64 packs per step; the paper's feeds 4 times the samples
+and trains far longer, which may be why its row is much better than ours. "recipe" is our best: R1,
+a learning rate that decays linearly to 0, and samples from the moving average of G's weights,
+trained 10 times longer (`FINISH`); "wgan-gp-recipe" gives WGAN-GP the same finish. Each run is
 seeded, so ``--jobs`` changes the wall time, not the numbers.
 """
 import argparse
 import concurrent.futures
+import dataclasses
 import json
 import os
 import sys
@@ -38,16 +41,25 @@ from minigan.data import MIXTURES  # noqa: E402
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
 from minigan.plotting import draw_points  # noqa: E402
 
-# name -> (label, TrainConfig settings, steps as a multiple of --steps). Learning rates for 2-D
-# data: the image defaults (2e-4) barely move a toy GAN in a few thousand steps; 1e-3 does for the
-# cross-entropy losses, while WGAN-GP's critic diverges there.
+# name -> (label, TrainConfig settings). The cross-entropy rows share one budget: batch 256 and
+# 3,000 steps at learning rate 1e-3 (the image default, 2e-4, barely moves a toy GAN in a few
+# thousand steps), R1 weight 0.1. WGAN-GP's row is `minigan train --loss wgan-gp` as it comes: the
+# loss's own defaults for 2-D data (`minigan.gan.recipes`), no overrides.
+ROW = dict(batch_size=256, lr=1e-3, steps=3000)
+# What the JSON records of each method's training, defaults filled in:
+RECORDED = ("loss", "lr", "betas", "n_critic", "batch_size", "steps", "gp_lambda", "r1_gamma", "noise_std", "pack",
+            "lr_decay", "ema")
+FINISH = dict(lr_decay="linear", ema=0.999, steps=30_000)  # the best row's finishing recipe
 METHODS = {
-    "minimax": ("GAN (minimax)", dict(loss="minimax", lr=1e-3), 1),
-    "ns": ("NS-GAN", dict(loss="ns", lr=1e-3), 1),
-    "wgan-gp": ("WGAN-GP", dict(loss="wgan-gp", lr=1e-4), 1),
-    "ns-r1": ("NS-GAN + R1", dict(loss="ns-r1", lr=1e-3), 1),
-    "pacgan4": ("PacGAN4 (NS-GAN)", dict(loss="ns", lr=1e-3, pack=4), 1),
-    "recipe": ("NS-GAN + R1, LR decay, EMA, 10x steps", dict(loss="ns-r1", lr=1e-3, lr_decay="linear", ema=0.999), 10),
+    "minimax": ("GAN (minimax)", dict(loss="minimax", **ROW)),
+    "ns": ("NS-GAN", dict(loss="ns", **ROW)),
+    "wgan-gp": ("WGAN-GP (the CLI's defaults)", dict(loss="wgan-gp")),
+    "ns-r1": ("NS-GAN + R1", dict(loss="ns-r1", r1_gamma=0.1, **ROW)),
+    "lsgan": ("LSGAN", dict(loss="lsgan", **ROW)),
+    "ns-noise": ("NS-GAN + instance noise", dict(loss="ns-noise", **ROW)),
+    "pacgan4": ("PacGAN4 (NS-GAN)", dict(loss="ns", pack=4, **ROW)),
+    "recipe": ("NS-GAN + R1, LR decay, EMA, 10x steps", dict(loss="ns-r1", r1_gamma=0.1, **{**ROW, **FINISH})),
+    "wgan-gp-recipe": ("WGAN-GP + LR decay, EMA, 30,000 steps", dict(loss="wgan-gp", **FINISH)),
 }
 DATASETS = tuple(MIXTURES)
 
@@ -63,16 +75,19 @@ PUBLISHED = {
 
 
 def run(dataset, method, seed, args, workdir):
-    """Train one method on one dataset with one seed; its 2,500 samples and their metrics."""
+    """Train one method on one dataset with one seed: its 2,500 samples, their metrics, the seconds it
+    took, and the settings it trained with (the defaults filled in)."""
     t0 = time.time()
-    _, settings, multiplier = METHODS[method]
+    _, settings = METHODS[method]
+    if args.steps:  # a quick look: every method for this many steps
+        settings = {**settings, "steps": args.steps}
     config = TrainConfig(model="toy", data=dataset, out=os.path.join(workdir, f"{dataset}-{method}-{seed}"),
-                         steps=args.steps * multiplier, batch_size=args.batch_size, seed=seed, r1_gamma=args.r1_gamma,
-                         sample_every=10**9, checkpoint_every=10**9, progress=False, **settings)
+                         seed=seed, sample_every=10**9, checkpoint_every=10**9, progress=False, **settings)
     trainer = Trainer(config)
     trainer.train()
     samples = evaluation.generate(trainer.sampler, 2500, seed=10_000 + seed)
-    return samples, evaluation.point_metrics(samples, dataset), time.time() - t0
+    used = {k: v for k, v in dataclasses.asdict(trainer.cfg).items() if k in RECORDED}
+    return samples, evaluation.point_metrics(samples, dataset), time.time() - t0, used
 
 
 def summarise(rows):
@@ -83,10 +98,9 @@ def summarise(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000, help="generator updates per run (default: %(default)s)")
+    parser.add_argument("--steps", type=int, default=None, help="every method's generator updates, for a quick look "
+                        "(default: each method's own)")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--r1-gamma", type=float, default=0.1, help="R1 weight on 2-D data (default: %(default)s)")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time, one core each (default: %(default)s)")
@@ -95,15 +109,16 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     labels = {method: METHODS[method][0] for method in METHODS}
     tasks = [(d, m, s) for d in args.datasets for m in args.methods for s in range(args.seeds)]
-    done, start = {}, time.time()
+    done, settings, start = {}, {}, time.time()
     with tempfile.TemporaryDirectory() as workdir, concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
         futures = {pool.submit(run, *task, args, workdir): task for task in tasks}
         for future in concurrent.futures.as_completed(futures):
             if future.exception() is not None:  # cancel the queued runs (those under way still finish)
                 pool.shutdown(cancel_futures=True)
                 raise RuntimeError(f"run {futures[future]} (dataset, method, seed) failed") from future.exception()
-            (dataset, method, seed), (points, m, seconds) = futures[future], future.result()
+            (dataset, method, seed), (points, m, seconds, used) = futures[future], future.result()
             done[dataset, method, seed] = points, m
+            settings[dataset, method] = used
             print(f"{dataset:7s} {labels[method]:38s} seed {seed}: {m['modes_covered']:2d} modes, "
                   f"{100 * m['high_quality']:5.1f}% high quality, reverse KL {m['reverse_kl']:.3f} ({seconds:.0f} s)",
                   flush=True)
@@ -112,13 +127,11 @@ def main(argv=None):
                for d in args.datasets for m in args.methods}
     samples = {(d, m): done[d, m, 0][0] for d in args.datasets for m in args.methods}
     print_table(results, args, labels)
-    print(f"\n{len(tasks)} runs ({args.steps} steps, or a multiple of it) took {elapsed / 60:.1f} minutes "
-          f"with {args.jobs} job(s)")
+    print(f"\n{len(tasks)} runs took {elapsed / 60:.1f} minutes with {args.jobs} job(s)")
     save_figure(samples, args, labels)
     with open(os.path.join(args.out, "mode_collapse.json"), "w") as f:
-        json.dump({"steps": args.steps, "seeds": args.seeds, "batch_size": args.batch_size, "jobs": args.jobs,
-                   "minutes": elapsed / 60,
-                   "methods": {m: {"label": labels[m], **METHODS[m][1], "steps": args.steps * METHODS[m][2]}
+        json.dump({"seeds": args.seeds, "jobs": args.jobs, "minutes": elapsed / 60,
+                   "methods": {m: {"label": labels[m], **{d: settings[d, m] for d in args.datasets}}
                                for m in args.methods},
                    "results": {f"{d}/{m}": r for (d, m), r in evaluation.strict_json(results).items()}},
                   f, indent=2, allow_nan=False)
@@ -126,7 +139,7 @@ def main(argv=None):
 
 def print_table(results, args, labels):
     for dataset in args.datasets:
-        print(f"\n{dataset} (2,500 samples; ours: mean +- std over {args.seeds} seeds, {args.steps} steps)")
+        print(f"\n{dataset} (2,500 samples; ours: mean +- std over {args.seeds} seeds)")
         print(f"{'method':46s} {'modes':>12s} {'high quality %':>16s} {'reverse KL':>14s}")
         for method in args.methods:
             r = results[(dataset, method)]

@@ -161,10 +161,13 @@ def load_generator(path: str | os.PathLike[str]) -> tuple[GAN, dict[str, Any]]:
 
 
 def digit_samples(gan: GAN, n: int, seed: int = 0, progress: bool = False) -> np.ndarray:
-    """``n`` samples of an MNIST GAN in [-1, 1], the range the classifier reads."""
-    if gan.data != "mnist":
+    """``n`` samples of an MNIST GAN in [-1, 1], the range the classifier reads, 28x28: a model of
+    MNIST padded to 32x32 (dcgan32) has the 2-pixel border the padding added cut off again."""
+    if gan.data not in ("mnist", "mnist32") or gan.sample_shape[0] != 1:
         raise ValueError(f"the MNIST classifier judges 28x28 digits; model {gan.name} makes {gan.sample_shape} samples")
     samples = generate(gan, n, seed, progress=progress)
+    if gan.data == "mnist32":
+        samples = samples[:, :, 2:30, 2:30]
     return samples * 2 - 1 if gan.scale == "unit" else samples
 
 

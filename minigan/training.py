@@ -82,14 +82,21 @@ class TrainConfig:
                               choices=DATASETS)
     data_dir: str | None = option(None, "a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
     out: str | None = option(None, "the run directory (default: runs/MODEL)")
-    epochs: float = option(1.0, "passes over the data")
+    epochs: float | None = option(None, "passes over the data (default: 1; on 2-D data, where an epoch means "
+                                  "little, the loss's number of steps)")
     steps: int | None = option(None, "stop after this many updates (of G, for a GAN; overrides --epochs)")
-    batch_size: int = option(64, "samples per batch")
+    batch_size: int | None = option(None, "samples per batch (default: 64; the loss's on 2-D data)")
     lr: float | None = option(None, "learning rate (default: the loss's, listed below; a VAE's 1e-3)")
     betas: tuple[float, float] | None = option(None, "Adam's betas (default: the loss's; a VAE's 0.9 0.999)")
     n_critic: int | None = option(None, "GAN: D updates per G update (default: the loss's)")
-    gp_lambda: float = option(10.0, "gradient-penalty weight (wgan-gp, article001)")
+    gp_lambda: float | None = option(None, "wgan-gp: the gradient penalty's weight (default: the loss's)")
     r1_gamma: float = option(10.0, "R1 weight (ns-r1)")
+    noise_std: float | None = option(None, "instance noise on D's inputs: its standard deviation at the first step, "
+                                     "falling linearly to 0 by the last (default: the loss's; 0: none)")
+    lambda1: float = option(1.0, "article001: the weight of G's adversarial loss")
+    lambda2: float = option(0.0, "article001: the weight of G's gradient penalty")
+    lambda3: float = option(1.0, "article001: the weight of D's adversarial loss")
+    lambda4: float = option(10.0, "article001: the weight of D's gradient penalty")
     clip_value: float = option(0.01, "wgan: D's weights are clipped to [-c, c]")
     lr_decay: str = option("none", "linear: the learning rates fall linearly to 0 over the run", choices=LR_DECAYS)
     ema: float = option(0.0, "GAN: sample from a moving average of G's weights with this decay, e.g. 0.999 (0: off)")
@@ -130,8 +137,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
                 fail(name, "a positive finite number")
-        for name in ("gp_lambda", "r1_gamma", "info_lambda", "beta"):
-            if not (isinstance(getattr(self, name), (int, float)) and 0 <= getattr(self, name) < math.inf):
+        for name in ("gp_lambda", "r1_gamma", "noise_std", "lambda1", "lambda2", "lambda3", "lambda4", "info_lambda",
+                     "beta"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 <= value < math.inf):
                 fail(name, "a finite number >= 0")
         if not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
             fail("ema", "a decay in [0, 1), e.g. 0.999 (0: off)")
@@ -144,16 +153,25 @@ class TrainConfig:
         # A NumPy integer would not go into config.json, nor a tuple come back from it as one.
         self.pack = int(self.pack)
         self.betas = None if self.betas is None else (float(self.betas[0]), float(self.betas[1]))
-        if self.batch_size % self.pack:
-            raise ValueError(f"--batch-size {self.batch_size} does not divide into PacGAN packs of {self.pack}")
+        self.check_batch_size()
         if self.pack > 1 and self.loss in ("wgan-gp", "article001"):
             raise ValueError(f"--pack {self.pack}: the {self.loss} gradient penalty draws one interpolation weight "
                              "per sample, so its points do not lie between a real and a fake pack")
+        changed = [name for name in ("lambda1", "lambda2", "lambda3", "lambda4")
+                   if getattr(self, name) != getattr(TrainConfig, name)]
+        if changed and self.loss != "article001":
+            raise ValueError(f"--{changed[0]} weighs a term of article 001's objectives: it needs --loss article001, "
+                             f"not {self.loss or 'the default'}")
         if self.info_lambda != TrainConfig.info_lambda and self.model != "infogan":
             raise ValueError(f"--info-lambda {self.info_lambda}: only --model infogan has InfoGAN's term, "
                              f"not {self.model}")
         if self.data_dir is not None and self.data not in (None, "mnist"):
             raise ValueError(f"--data-dir replaces MNIST's images, it does not go with --data {self.data}")
+
+    def check_batch_size(self) -> None:
+        """PacGAN's packs divide the batch (checked again once the trainer fills in a default)."""
+        if self.batch_size is not None and self.batch_size % self.pack:
+            raise ValueError(f"--batch-size {self.batch_size} does not divide into PacGAN packs of {self.pack}")
 
     def _check_kind(self) -> None:
         """The options of the other kind of model are refused, not ignored."""
@@ -166,7 +184,7 @@ class TrainConfig:
             if self.data not in (None, "mnist"):
                 raise ValueError(f"model {self.model} is a VAE of 28x28 images (--data mnist, or --data-dir), "
                                  f"not {self.data}")
-            others = ("n_critic", "gp_lambda", "r1_gamma", "clip_value", "ema", "pack", "info_lambda")
+            others = ("n_critic", "gp_lambda", "r1_gamma", "noise_std", "clip_value", "ema", "pack", "info_lambda")
         else:
             others = ("latent_dim", "likelihood", "beta", "kl_warmup", "binarize")
         given = [name for name in others if getattr(self, name) != defaults[name]]
@@ -177,8 +195,9 @@ class TrainConfig:
 
 # What a resumed run must share with the run it continues, for its losses to be the same.
 RESUMABLE_MUST_MATCH = ("model", "loss", "data", "data_dir", "batch_size", "lr", "betas", "n_critic", "gp_lambda",
-                        "r1_gamma", "clip_value", "lr_decay", "ema", "pack", "info_lambda", "latent_dim",
-                        "likelihood", "beta", "kl_warmup", "binarize", "seed")
+                        "r1_gamma", "noise_std", "lambda1", "lambda2", "lambda3", "lambda4", "clip_value", "lr_decay",
+                        "ema", "pack", "info_lambda", "latent_dim", "likelihood", "beta", "kl_warmup", "binarize",
+                        "seed")
 
 
 class Run:
@@ -211,6 +230,15 @@ class Run:
         if not resume and os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
             raise ValueError(f"{self.out} already holds a run (last.npz); pass --resume to continue it, "
                              "or choose another --out")
+        if resume:
+            # An option left to its default (None) takes the value the run began with, so that a run
+            # resumes as it began even where a newer minigan's defaults differ.
+            saved = checkpoint.load(self.checkpoint_path).get("config", {})
+            if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
+                saved["data"] = "mnist"
+            inherited = {f.name: saved[f.name] for f in dataclasses.fields(cfg)
+                         if getattr(cfg, f.name) is None and saved.get(f.name) is not None}
+            self.cfg = cfg = dataclasses.replace(cfg, **inherited)
         self.resume = resume
         self.step, self.epoch, self.batch = 0, 0, 0
         self.history: list[tuple[float, ...]] = []  # (step, *losses)
@@ -238,10 +266,10 @@ class Run:
         return os.path.join(self.out, name)
 
     def steps_for_epochs(self, batches_per_step: int = 1) -> int:
-        """``cfg.steps``, or the steps ``cfg.epochs`` passes over the data take."""
+        """``cfg.steps``, or the steps ``cfg.epochs`` (default 1) passes over the data take."""
         if self.cfg.steps is not None:
             return self.cfg.steps
-        return max(1, math.ceil(self.cfg.epochs * len(self.loader) / batches_per_step))
+        return max(1, math.ceil((self.cfg.epochs or 1) * len(self.loader) / batches_per_step))
 
     # --- what a subclass writes -----------------------------------------------------------
     def train_step(self) -> dict[str, float]:
@@ -403,7 +431,8 @@ class Run:
     def load(self, path: str) -> None:
         state = checkpoint.load(path)
         saved, now = state["config"], dataclasses.asdict(self.cfg)
-        defaults = dataclasses.asdict(TrainConfig())  # for keys that older checkpoints lack
+        # for keys that older checkpoints lack (which had no instance noise)
+        defaults = {**dataclasses.asdict(TrainConfig()), "noise_std": 0.0}
         if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
             saved["data"] = "mnist"
         for key in RESUMABLE_MUST_MATCH:

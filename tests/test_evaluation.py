@@ -110,3 +110,15 @@ def test_strict_json_writes_inf_and_nan_as_null():
     result = {"reverse_kl": float("inf"), "high_quality": 0.0, "rows": [float("nan"), 1.5, 3], "name": "ring8"}
     text = json.dumps(evaluation.strict_json(result), allow_nan=False)
     assert json.loads(text) == {"reverse_kl": None, "high_quality": 0.0, "rows": [None, 1.5, 3], "name": "ring8"}
+
+
+def test_the_classifier_reads_dcgan32s_digits_without_the_padding():
+    from minigan.gan.models import dcgan32
+
+    gan = dcgan32()
+    full = evaluation.generate(gan, 3, seed=5)
+    digits = evaluation.digit_samples(gan, 3, seed=5)
+    assert full.shape == (3, 1, 32, 32) and digits.shape == (3, 1, 28, 28)
+    np.testing.assert_array_equal(digits, full[:, :, 2:30, 2:30])  # the 2-pixel border MNIST was padded with
+    with pytest.raises(ValueError, match="judges 28x28 digits"):
+        evaluation.digit_samples(dcgan32(channels=3), 3)

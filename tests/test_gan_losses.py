@@ -187,3 +187,25 @@ def test_r1_on_a_pacgan_critic_takes_the_gradient_norm_per_pack():
     assert per_pack.shape == (3,)
     np.testing.assert_allclose(per_pack.numpy(), by_sample.reshape(3, 2).sum(1), rtol=1e-5)
     np.testing.assert_allclose(gan.losses.r1_penalty(critic, x, gamma=2.0).item(), per_pack.numpy().mean(), rtol=1e-5)
+
+
+def test_least_squares_losses_are_half_mean_squared_distances_to_the_labels():
+    real, fake = np.array([0.3, 1.5, -0.2]), np.array([0.1, -0.7, 2.0])
+    loss_d = gan.least_squares_discriminator_loss(t(real), t(fake)).item()
+    assert loss_d == pytest.approx(0.5 * np.mean((real - 1) ** 2) + 0.5 * np.mean(fake ** 2), rel=1e-12)
+    assert gan.least_squares_generator_loss(t(fake)).item() == pytest.approx(0.5 * np.mean((fake - 1) ** 2), rel=1e-12)
+    assert gan.least_squares_discriminator_loss(t([1.0, 1.0]), t([0.0, 0.0])).item() == 0  # D at its labels
+    scores = [t(RNG.standard_normal(4), requires_grad=True), t(RNG.standard_normal(4), requires_grad=True)]
+    assert mg.gradcheck(gan.least_squares_discriminator_loss, scores)
+    assert mg.gradgradcheck(gan.least_squares_discriminator_loss, scores)
+
+
+def test_instance_noise_adds_gaussian_noise_of_the_given_std_and_passes_gradients():
+    x = t(np.zeros((4000, 2)), requires_grad=True)
+    assert gan.instance_noise(x, 0.0) is x  # no noise, no random draw
+    mg.manual_seed(0)
+    noisy = gan.instance_noise(x, 0.3)
+    values = noisy.numpy()
+    assert abs(values.mean()) < 0.02 and values.std() == pytest.approx(0.3, rel=0.05)
+    (g,) = mg.grad(noisy.sum(), x)
+    np.testing.assert_array_equal(g.numpy(), np.ones((4000, 2)))  # D's gradient reaches G's samples unchanged

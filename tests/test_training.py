@@ -510,3 +510,44 @@ def test_a_2d_plot_accounts_for_every_sample():
     centre, half, outside = points_window(far, [modes])
     assert half <= 3 * 1.15 + 1e-6  # the axes stay near the data
     assert outside[:3].all() and outside.sum() == 3 + (np.abs(near[3:] - centre) > half).any(1).sum()
+
+
+def test_instance_noise_falls_linearly_to_zero_and_only_ns_noise_has_it_by_default(tmp_path):
+    trainer = Trainer(toy_config(tmp_path / "noise", loss="ns-noise", steps=4))
+    assert trainer.cfg.noise_std == 0.1
+    stds = []
+    for _ in range(4):
+        stds.append(trainer.noise_std_now())
+        trainer.train_step()
+    assert stds == pytest.approx([0.1, 0.075, 0.05, 0.025])
+    assert Trainer(toy_config(tmp_path / "plain", loss="ns")).cfg.noise_std == 0.0
+    # noise changes what D sees: the same seed with and without it gives other losses
+    with_noise = Trainer(toy_config(tmp_path / "a", loss="ns", noise_std=0.5, steps=1)).train_step()
+    without = Trainer(toy_config(tmp_path / "b", loss="ns", steps=1)).train_step()
+    assert with_noise["loss_d"] != without["loss_d"]
+
+
+def test_article001_weighs_its_terms_with_lambda1_to_lambda4(tmp_path):
+    with pytest.raises(ValueError, match="--lambda2 weighs a term of article 001's objectives"):
+        toy_config(tmp_path, loss="ns", lambda2=1.0)
+
+    def first_losses(out, **lambdas):
+        return Trainer(toy_config(tmp_path / out, loss="article001", steps=1, **lambdas)).train_step()
+
+    plain = first_losses("plain")
+    doubled = first_losses("d_doubled", lambda3=2.0, lambda4=20.0)
+    assert doubled["loss_d"] == pytest.approx(2 * plain["loss_d"], rel=1e-5)
+    assert first_losses("g_halved", lambda1=0.5)["loss_g"] == pytest.approx(0.5 * plain["loss_g"], rel=1e-6)
+    with_penalty = first_losses("g_penalised", lambda2=1.0)  # G's loss gains a (positive) penalty term
+    assert with_penalty["loss_g"] > plain["loss_g"]
+
+
+def test_a_resumed_run_keeps_the_defaults_it_began_with(tmp_path):
+    """A run begun under other defaults (here given explicitly) resumes with them where the options are
+    left to their defaults, instead of being refused for a learning rate the user never chose."""
+    Trainer(toy_config(tmp_path, loss="wgan-gp", lr=2e-4, gp_lambda=10.0, steps=2)).train()
+    trainer = Trainer(toy_config(tmp_path, loss=None, steps=3), resume=True)
+    assert (trainer.cfg.loss, trainer.cfg.lr, trainer.cfg.gp_lambda, trainer.step) == ("wgan-gp", 2e-4, 10.0, 2)
+    trainer.train()
+    with pytest.raises(checkpoint.CheckpointError, match=r"is for lr 0\.0002, not 0\.001"):
+        Trainer(toy_config(tmp_path, lr=1e-3, steps=4), resume=True)

@@ -10,7 +10,10 @@ from .losses import (
     hinge_discriminator_loss,
     hinge_generator_loss,
     info_loss,
+    instance_noise,
     interpolate,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
     minimax_value,
     r1_penalty,
     r2_penalty,
@@ -22,5 +25,6 @@ __all__ = [
     "minimax_value", "discriminator_loss", "generator_loss_saturating", "generator_loss_nonsaturating",
     "wasserstein_critic_loss", "wasserstein_generator_loss", "clip_weights_", "interpolate",
     "gradient_penalty", "r1_penalty", "r2_penalty", "hinge_discriminator_loss", "hinge_generator_loss",
+    "least_squares_discriminator_loss", "least_squares_generator_loss", "instance_noise",
     "article001_generator_loss", "article001_discriminator_loss", "info_loss",
 ]

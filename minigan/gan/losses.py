@@ -18,7 +18,7 @@ from typing import Literal, overload
 
 from .. import ops
 from ..autograd import grad
-from ..creation import rand
+from ..creation import rand, randn
 from ..nn import functional as F
 from ..tensor import Tensor
 
@@ -179,6 +179,38 @@ def hinge_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor
 
 # The hinge GAN's generator loss is the Wasserstein one: $L_G = -\mathbb{E}_z[D(G(z))]$.
 hinge_generator_loss = wasserstein_generator_loss
+
+
+def least_squares_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    r"""Least-squares GAN (LSGAN, 最小二乘生成对抗网络; Mao et al., 2017), D's loss with the labels 1 for
+    real and 0 for generated samples on D's raw output, no sigmoid:
+
+    $L_D = \tfrac12 \mathbb{E}_x[(D(x) - 1)^2] + \tfrac12 \mathbb{E}_z[D(G(z))^2]$
+
+    Article 003 (3.3.3) trains D with "a binary loss, cross-entropy or mean squared error (均方误差)";
+    the mean squared error is this. Put on a sigmoid's output instead, it would saturate as the
+    minimax loss does: LSGAN's point is that a raw score far on the right side of the boundary
+    still gets a gradient pulling it back to its label.
+    """
+    return 0.5 * ((real_scores - 1) ** 2).mean() + 0.5 * (fake_scores ** 2).mean()
+
+
+def least_squares_generator_loss(fake_scores: Tensor) -> Tensor:
+    r"""LSGAN's generator loss: G wants its samples scored as real, $L_G = \tfrac12 \mathbb{E}_z[(D(G(z)) - 1)^2]$."""
+    return 0.5 * ((fake_scores - 1) ** 2).mean()
+
+
+def instance_noise(x: Tensor, std: float) -> Tensor:
+    r"""Instance noise (实例噪声; Sønderby et al., 2016): D judges $x + \sigma\epsilon$, $\epsilon \sim N(0, I)$.
+
+    Article 002 lists "randomly perturbing the inputs" (随机扰动输入) among the remedies for mode
+    collapse. Noise on both D's real and generated inputs makes the two distributions overlap, so
+    D cannot separate them perfectly and its gradient stays informative; $\sigma$ falls to 0
+    during training (the trainer decays it linearly, `--noise-std`), and with it the bias the
+    noise adds. Mescheder et al. (2018) show that GAN training with instance noise converges
+    locally where plain training may not. G's samples keep their graph, so G's loss sees the noise too.
+    """
+    return x + std * randn(*x.shape, dtype=x.dtype, device=x.device) if std else x
 
 
 def article001_generator_loss(fake_logits: Tensor, penalty: Tensor | float = 0.0, lambda1: float = 1.0,

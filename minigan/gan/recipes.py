@@ -43,6 +43,10 @@ class LossRecipe:
     betas: tuple[float, float] = (0.5, 0.999)
     n_critic: int = 1  # D updates per G update
     clip: bool = False  # WGAN: clip D's weights to [-clip_value, clip_value] after each D update
+    gp_lambda: float = 10.0  # the gradient penalty's weight (wgan-gp)
+    noise_std: float = 0.0  # instance noise: its standard deviation at the first step (0: none)
+    steps: int | None = None  # G updates when neither --steps nor --epochs is given (None: one epoch)
+    batch_size: int = 64
     on_2d: dict[str, Any] = dataclasses.field(default_factory=dict)  # defaults for 2-D toy data
 
     def for_data(self, kind: str) -> LossRecipe:
@@ -53,10 +57,12 @@ class LossRecipe:
         """One line for `minigan train --help`: what the loss is and what it trains with."""
         optimizer = f"RMSprop, lr {self.lr:g}" if self.optimizer_name == "rmsprop" else \
             f"Adam, lr {self.lr:g}, betas {self.betas[0]:g} {self.betas[1]:g}"
-        clip = ", D's weights clipped (--clip-value)" if self.clip else ""
+        extra = ", D's weights clipped (--clip-value)" if self.clip else ""
+        extra += f", penalty weight {self.gp_lambda:g}" if self.d_loss is wasserstein_gp_d else ""
+        extra += f", instance noise from std {self.noise_std:g}" if self.noise_std else ""
         on_2d = f"; on 2-D data {', '.join(f'{k} {v}' for k, v in self.on_2d.items())}" if self.on_2d else ""
         steps = f"{self.n_critic} D step{'s' if self.n_critic > 1 else ''} per G step"
-        return f"{self.about}; {optimizer}, {steps}{clip}{on_2d}"
+        return f"{self.about}; {optimizer}, {steps}{extra}{on_2d}"
 
     def optimizer(self, parameters: Params, lr: float, betas: tuple[float, float]) -> optim.Optimizer:
         """This recipe's optimizer over ``parameters`` (``betas`` are Adam's: RMSprop has none)."""
@@ -78,9 +84,14 @@ class Judgement(NamedTuple):
     penalty_norms: Tensor | None = None
 
 
-def cross_entropy_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
-    real_scores, fake_scores = D(real), D(fake)
-    return Judgement(L.discriminator_loss(real_scores, fake_scores), real_scores, fake_scores)
+
+def of_scores(loss: Callable[[Tensor, Tensor], Tensor]) -> DLossFn:
+    """D's loss function for a loss of D's scores alone: ``loss(D(real), D(fake))``."""
+    def d_loss(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+        real_scores, fake_scores = D(real), D(fake)
+        return Judgement(loss(real_scores, fake_scores), real_scores, fake_scores)
+
+    return d_loss
 
 
 def cross_entropy_r1_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
@@ -89,61 +100,57 @@ def cross_entropy_r1_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judge
     return Judgement(L.discriminator_loss(real_scores, fake_scores) + penalty, real_scores, fake_scores, norms)
 
 
-def wasserstein_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
-    real_scores, fake_scores = D(real), D(fake)
-    return Judgement(L.wasserstein_critic_loss(real_scores, fake_scores), real_scores, fake_scores)
-
-
 def wasserstein_gp_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
     real_scores, fake_scores = D(real), D(fake)
     penalty, norms = L.gradient_penalty(D, real, fake, cfg.gp_lambda, return_norms=True)
     return Judgement(L.wasserstein_critic_loss(real_scores, fake_scores) + penalty, real_scores, fake_scores, norms)
 
 
-def hinge_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
-    real_scores, fake_scores = D(real), D(fake)
-    return Judgement(L.hinge_discriminator_loss(real_scores, fake_scores), real_scores, fake_scores)
-
-
 def article001_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
     real_scores, fake_scores = D(real), D(fake)
     penalty, norms = L.gradient_penalty(D, real, fake, lambda_=1.0, return_norms=True)
-    loss = L.article001_discriminator_loss(real_scores, fake_scores, penalty, lambda4=cfg.gp_lambda)
+    loss = L.article001_discriminator_loss(real_scores, fake_scores, penalty, cfg.lambda3, cfg.lambda4)
     return Judgement(loss, real_scores, fake_scores, norms)
 
 
 # --- G's losses ----------------------------------------------------------------------------------
 
-def saturating_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.generator_loss_saturating(D(fake))
+def of_fake_scores(loss: Callable[[Tensor], Tensor]) -> GLossFn:
+    """G's loss function for a loss of D's scores of G's samples: ``loss(D(fake))``."""
+    def g_loss(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
+        return loss(D(fake))
 
-
-def nonsaturating_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.generator_loss_nonsaturating(D(fake))
-
-
-def wasserstein_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.wasserstein_generator_loss(D(fake))
-
-
-def hinge_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.hinge_generator_loss(D(fake))
+    return g_loss
 
 
 def article001_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
-    return L.article001_generator_loss(D(fake))
+    penalty = L.gradient_penalty(D, real, fake, lambda_=1.0) if cfg.lambda2 else 0.0  # through G's fakes
+    return L.article001_generator_loss(D(fake), penalty, cfg.lambda1, cfg.lambda2)
 
+
+cross_entropy_d = of_scores(L.discriminator_loss)
+nonsaturating_g = of_fake_scores(L.generator_loss_nonsaturating)
+wasserstein_g = of_fake_scores(L.wasserstein_generator_loss)
 
 LOSSES: dict[str, LossRecipe] = {
-    "minimax": LossRecipe(cross_entropy_d, saturating_g, "the minimax game, G's loss log(1 - D(G(z)))"),
+    "minimax": LossRecipe(cross_entropy_d, of_fake_scores(L.generator_loss_saturating),
+                          "the minimax game, G's loss log(1 - D(G(z)))"),
     "ns": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating: G's loss -log D(G(z))"),
     "ns-r1": LossRecipe(cross_entropy_r1_d, nonsaturating_g, "non-saturating, R1 penalty on real data (--r1-gamma)",
                         penalty="real data, pulled to 0"),
-    "wgan": LossRecipe(wasserstein_d, wasserstein_g, "WGAN: the Wasserstein critic", logits=False,
-                       optimizer_name="rmsprop", lr=5e-5, n_critic=5, clip=True),
+    "wgan": LossRecipe(of_scores(L.wasserstein_critic_loss), wasserstein_g, "WGAN: the Wasserstein critic",
+                       logits=False, optimizer_name="rmsprop", lr=5e-5, n_critic=5, clip=True),
+    # On 2-D data, the WGAN-GP authors' toy settings (their gan_toy.py: lambda 0.1, batch 256), for the
+    # 3,000 steps that cover every ring8 mode (measured: docs/benchmarks.md)
     "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)", logits=False,
-                          penalty="interpolates, pulled to 1", lr=1e-4, betas=(0.5, 0.9), n_critic=5),
-    "hinge": LossRecipe(hinge_d, hinge_g, "hinge loss (SNGAN, BigGAN)", logits=False),
-    "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty",
-                             penalty="interpolates, pulled to 1"),
+                          penalty="interpolates, pulled to 1", lr=1e-4, betas=(0.5, 0.9), n_critic=5,
+                          on_2d={"gp_lambda": 0.1, "batch_size": 256, "steps": 3000}),
+    "hinge": LossRecipe(of_scores(L.hinge_discriminator_loss), of_fake_scores(L.hinge_generator_loss),
+                        "hinge loss (SNGAN, BigGAN)", logits=False),
+    "lsgan": LossRecipe(of_scores(L.least_squares_discriminator_loss), of_fake_scores(L.least_squares_generator_loss),
+                        "LSGAN: least squares on D's raw score", logits=False),
+    "ns-noise": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating, instance noise on D's inputs, falling "
+                           "to 0 (--noise-std)", noise_std=0.1),
+    "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty, "
+                             "weighed by --lambda1..4", penalty="interpolates, pulled to 1"),
 }

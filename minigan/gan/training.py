@@ -71,6 +71,13 @@ class Trainer(Run):
         self.n_critic: int = cfg.n_critic or recipe.n_critic
         lr, betas = cfg.lr or recipe.lr, cfg.betas or recipe.betas
         cfg.n_critic, cfg.lr, cfg.betas = self.n_critic, lr, betas
+        cfg.gp_lambda = recipe.gp_lambda if cfg.gp_lambda is None else cfg.gp_lambda
+        cfg.noise_std = recipe.noise_std if cfg.noise_std is None else cfg.noise_std
+        if cfg.steps is None and cfg.epochs is None:
+            cfg.steps = recipe.steps
+        self.batch_size: int = cfg.batch_size or recipe.batch_size
+        cfg.batch_size = self.batch_size
+        cfg.check_batch_size()
         cfg.data = cfg.data or DEFAULT_DATA[self.gan.data]
         self.G, self.D = self.gan.generator, self.gan.discriminator
         # What weight clipping (wgan) keeps small: the critic's weights, not InfoGAN's Q head.
@@ -80,8 +87,6 @@ class Trainer(Run):
         self.sampler = dataclasses.replace(self.gan, generator=self.ema.module) if self.ema else self.gan
         self.images, self.labels = load_data(cfg, self.gan)
         self.loader = DataLoader(self.images, self.labels, batch_size=cfg.batch_size, seed=cfg.seed)
-        if cfg.eval_every and self.gan.data == "mnist32":
-            raise ValueError(f"--eval-every: the MNIST classifier judges 28x28 digits, model {cfg.model} makes 32x32")
         self.total_steps = self.steps_for_epochs(batches_per_step=self.n_critic)
         self.opt_g, self.opt_d = (recipe.optimizer(net.parameters(), lr, betas) for net in (self.G, self.D))
         self.optimizers = {"opt_g": self.opt_g, "opt_d": self.opt_d}
@@ -107,10 +112,10 @@ class Trainer(Run):
     def latent(self, labels):
         """A batch of noise, and what else G is given: the real batch's labels (cdcgan), a random
         code (InfoGAN), or nothing (None)."""
-        z = randn(self.cfg.batch_size, self.gan.z_dim)
+        z = randn(self.batch_size, self.gan.z_dim)
         if self.gan.conditional:
             return z, labels
-        return z, randint(self.gan.codes, (self.cfg.batch_size,)) if self.gan.codes else None
+        return z, randint(self.gan.codes, (self.batch_size,)) if self.gan.codes else None
 
     def generate(self, z, given):
         return self.G(z) if given is None else self.G(z, given)
@@ -124,19 +129,21 @@ class Trainer(Run):
         returns what D said on the last real and generated batches (before D's update on them), the
         input-gradient norm at a penalty's points, and the global norms of D's and G's gradients."""
         cfg, recipe = self.cfg, self.recipe
+        noise = self.noise_std_now()
         for _ in range(self.n_critic):
             real, labels = self.next_batch()
             z, given = self.latent(labels)
             with no_grad():  # D's step needs no graph through G
                 fake = self.generate(z, given)
-            judged = recipe.d_loss(self.critic(labels), real, fake, cfg)
+            seen = L.instance_noise(real, noise), L.instance_noise(fake, noise)  # D sees noisy inputs, if any
+            judged = recipe.d_loss(self.critic(labels), *seen, cfg)
             loss_d = judged.loss + self.info(fake, given) if self.gan.codes else judged.loss
             grad_norm_d = self.update(self.opt_d, loss_d, self.D, "discriminator")
             if recipe.clip:
                 L.clip_weights_(self.clipped, cfg.clip_value)
         z, given = self.latent(labels)
         fake = self.generate(z, given)
-        loss_g = recipe.g_loss(self.critic(labels), real, fake, cfg)
+        loss_g = recipe.g_loss(self.critic(labels), real, L.instance_noise(fake, noise), cfg)
         if self.gan.codes:
             loss_g = loss_g + self.info(fake, given)
         grad_norm_g = self.update(self.opt_g, loss_g, self.G, "generator")
@@ -148,6 +155,10 @@ class Trainer(Run):
         if judged.penalty_norms is not None:
             row["penalty_grad_norm"] = judged.penalty_norms.mean().item()
         return row
+
+    def noise_std_now(self) -> float:
+        """Instance noise's standard deviation at this step: ``noise_std`` falling linearly to 0 at the end."""
+        return cast(float, self.cfg.noise_std) * max(0.0, 1 - self.step / self.total_steps)
 
     def mean_output(self, scores: Tensor) -> float:
         """D's mean output: the probability sigmoid(logit) for the cross-entropy losses, the raw

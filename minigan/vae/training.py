@@ -28,6 +28,7 @@ from .losses import gaussian_kl, vae_loss
 from .models import VAE
 
 DEFAULT_LR, DEFAULT_BETAS = 1e-3, (0.9, 0.999)  # Adam's defaults, as pytorch/examples/vae trains
+DEFAULT_BATCH_SIZE = 64
 
 
 def build_vae(cfg: TrainConfig) -> VAE:
@@ -53,6 +54,7 @@ class VAETrainer(Run):
         super().__init__(config, resume)
         cfg = self.cfg
         cfg.lr, cfg.betas = cfg.lr or DEFAULT_LR, cfg.betas or DEFAULT_BETAS
+        cfg.batch_size = cfg.batch_size or DEFAULT_BATCH_SIZE
         cfg.data = "mnist"
         self.vae = build_vae(cfg)
         cfg.latent_dim = self.vae.latent_dim
