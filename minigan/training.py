@@ -44,6 +44,10 @@ from .tensor import Tensor
 from .vae.models import LIKELIHOODS
 
 LR_DECAYS = ("none", "linear")
+# The options of one kind of model only: the other kind refuses them.
+GAN_OPTIONS = ("n_critic", "gp_lambda", "r1_gamma", "noise_std", "lambda1", "lambda2", "lambda3", "lambda4",
+               "clip_value", "ema", "pack", "info_lambda")
+VAE_OPTIONS = ("latent_dim", "likelihood", "beta", "kl_warmup", "binarize")
 DATASETS = ("mnist", "ring8", "grid25")
 
 
@@ -70,10 +74,12 @@ def option(default: Any, help: str, **cli: Any) -> Any:
 class TrainConfig:
     """Everything a run is: `minigan train`'s options are these fields, with these defaults and help.
 
-    None means "the loss's" (lr, betas, n_critic: `minigan.gan.recipes`) or "the model's" (data:
-    ring8 for the toy model, else mnist; out: runs/MODEL; a VAE's learning rate and latent size);
-    the trainer fills them in, and config.json records the values used. Every value is checked
-    here, once.
+    None means "the loss's" (lr, betas, n_critic, gp_lambda, noise_std, batch_size, and steps where
+    neither steps nor epochs is given: `minigan.gan.recipes`, which may set others for 2-D data) or
+    "the model's" (data: ring8 for the toy model, else mnist; out: runs/MODEL; a VAE's learning
+    rate, batch size and latent size); the trainer fills them in, and config.json records the
+    values used. A resumed run fills them from the run it continues. Every value is checked here,
+    once.
     """
 
     model: str = option("dcgan", "the networks (see `minigan models`)", choices=tuple(MODELS))
@@ -82,8 +88,8 @@ class TrainConfig:
                               choices=DATASETS)
     data_dir: str | None = option(None, "a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
     out: str | None = option(None, "the run directory (default: runs/MODEL)")
-    epochs: float | None = option(None, "passes over the data (default: 1; on 2-D data, where an epoch means "
-                                  "little, the loss's number of steps)")
+    epochs: float | None = option(None, "passes over the data (default: 1, or the loss's number of steps where it "
+                                  "has one: wgan-gp on 2-D data)")
     steps: int | None = option(None, "stop after this many updates (of G, for a GAN; overrides --epochs)")
     batch_size: int | None = option(None, "samples per batch (default: 64; the loss's on 2-D data)")
     lr: float | None = option(None, "learning rate (default: the loss's, listed below; a VAE's 1e-3)")
@@ -92,7 +98,7 @@ class TrainConfig:
     gp_lambda: float | None = option(None, "wgan-gp: the gradient penalty's weight (default: the loss's)")
     r1_gamma: float = option(10.0, "R1 weight (ns-r1)")
     noise_std: float | None = option(None, "instance noise on D's inputs: its standard deviation at the first step, "
-                                     "falling linearly to 0 by the last (default: the loss's; 0: none)")
+                                     "falling linearly to 0 at the end of the run (default: the loss's; 0: none)")
     lambda1: float = option(1.0, "article001: the weight of G's adversarial loss")
     lambda2: float = option(0.0, "article001: the weight of G's gradient penalty")
     lambda3: float = option(1.0, "article001: the weight of D's adversarial loss")
@@ -162,6 +168,10 @@ class TrainConfig:
         if changed and self.loss != "article001":
             raise ValueError(f"--{changed[0]} weighs a term of article 001's objectives: it needs --loss article001, "
                              f"not {self.loss or 'the default'}")
+        if self.gp_lambda is not None and self.loss != "wgan-gp":
+            raise ValueError(f"--gp-lambda weighs WGAN-GP's penalty: it needs --loss wgan-gp, not "
+                             f"{self.loss or 'the default'}" + (" (article001 weighs its own with --lambda4)"
+                                                                  if self.loss == "article001" else ""))
         if self.info_lambda != TrainConfig.info_lambda and self.model != "infogan":
             raise ValueError(f"--info-lambda {self.info_lambda}: only --model infogan has InfoGAN's term, "
                              f"not {self.model}")
@@ -173,10 +183,13 @@ class TrainConfig:
         if self.batch_size is not None and self.batch_size % self.pack:
             raise ValueError(f"--batch-size {self.batch_size} does not divide into PacGAN packs of {self.pack}")
 
+    def foreign_options(self) -> tuple[str, ...]:
+        """The options of the other kind of model: a GAN's for a VAE, a VAE's for a GAN."""
+        return GAN_OPTIONS if self.is_vae else VAE_OPTIONS
+
     def _check_kind(self) -> None:
         """The options of the other kind of model are refused, not ignored."""
         defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-        others: tuple[str, ...]
         if self.is_vae:
             if self.loss is not None:
                 raise ValueError(f"--loss does not apply to a VAE (model {self.model}): it minimises the "
@@ -184,10 +197,7 @@ class TrainConfig:
             if self.data not in (None, "mnist"):
                 raise ValueError(f"model {self.model} is a VAE of 28x28 images (--data mnist, or --data-dir), "
                                  f"not {self.data}")
-            others = ("n_critic", "gp_lambda", "r1_gamma", "noise_std", "clip_value", "ema", "pack", "info_lambda")
-        else:
-            others = ("latent_dim", "likelihood", "beta", "kl_warmup", "binarize")
-        given = [name for name in others if getattr(self, name) != defaults[name]]
+        given = [name for name in self.foreign_options() if getattr(self, name) != defaults[name]]
         if given:
             option = "--" + given[0].replace("_", "-")
             raise ValueError(f"{option} does not apply to model {self.model}, a {'VAE' if self.is_vae else 'GAN'}")
@@ -232,13 +242,14 @@ class Run:
                              "or choose another --out")
         if resume:
             # An option left to its default (None) takes the value the run began with, so that a run
-            # resumes as it began even where a newer minigan's defaults differ.
-            saved = checkpoint.load(self.checkpoint_path).get("config", {})
-            if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
-                saved["data"] = "mnist"
-            inherited = {f.name: saved[f.name] for f in dataclasses.fields(cfg)
-                         if getattr(cfg, f.name) is None and saved.get(f.name) is not None}
-            self.cfg = cfg = dataclasses.replace(cfg, **inherited)
+            # resumes as it began even where a newer minigan's defaults differ. --steps and --epochs
+            # go together: giving either is a new length for the run.
+            saved = saved_config(self.checkpoint_path)
+            kept = [f.name for f in dataclasses.fields(cfg) if f.name not in cfg.foreign_options()
+                    and getattr(cfg, f.name) is None and saved.get(f.name) is not None]
+            if cfg.steps is not None or cfg.epochs is not None:
+                kept = [name for name in kept if name not in ("steps", "epochs")]
+            self.cfg = cfg = dataclasses.replace(cfg, **{name: saved[name] for name in kept})
         self.resume = resume
         self.step, self.epoch, self.batch = 0, 0, 0
         self.history: list[tuple[float, ...]] = []  # (step, *losses)
@@ -357,9 +368,13 @@ class Run:
                 self.save_loss_curves()
         return "interrupted" if interrupted else "done"
 
+    def title(self) -> str:
+        """The run in a few words, for the titles of its pictures: model / loss."""
+        return f"{self.cfg.model} / {self.cfg.loss}" if self.cfg.loss else self.cfg.model
+
     def progress_title(self) -> str:
         """The progress bar's description."""
-        return f"{self.cfg.model}/{self.cfg.loss}" if self.cfg.loss else self.cfg.model
+        return self.title()
 
     def _open_log(self) -> Any:
         """losses.csv, cut back to the checkpoint's step when resuming (rows after it are redone). Old
@@ -382,9 +397,8 @@ class Run:
         from . import plotting
 
         steps, *curves = zip(*self.history)
-        title = f"{self.cfg.model} / {self.cfg.loss}" if self.cfg.loss else self.cfg.model
         panels = self.curve_panels(dict(zip(self.columns, curves)))
-        plotting.save_loss_curves(steps, panels, self.path("losses.png"), title=title, log_scale=self.log_panels)
+        plotting.save_loss_curves(steps, panels, self.path("losses.png"), title=self.title(), log_scale=self.log_panels)
 
     def curve_panels(self, curves: dict[str, Sequence[float]]) -> dict[str, dict[str, Sequence[float]]]:
         """losses.png's panels, {title: {curve name: values}}, from the values of each column."""
@@ -404,9 +418,8 @@ class Run:
         with open(path, "w", newline="") as f:
             csv.writer(f).writerows([["step", *keys], *rows])
         steps = [int(r[0]) for r in rows]
-        title = f"{self.cfg.model} / {self.cfg.loss}" if self.cfg.loss else self.cfg.model
         plotting.save_metric_curves(steps, {k: [float(r[i + 1]) for r in rows] for i, k in enumerate(keys)},
-                                    self.path("metrics.png"), title=title)
+                                    self.path("metrics.png"), title=self.title())
 
     # --- checkpoints ----------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -430,13 +443,11 @@ class Run:
 
     def load(self, path: str) -> None:
         state = checkpoint.load(path)
-        saved, now = state["config"], dataclasses.asdict(self.cfg)
-        # for keys that older checkpoints lack (which had no instance noise)
-        defaults = {**dataclasses.asdict(TrainConfig()), "noise_std": 0.0}
-        if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
-            saved["data"] = "mnist"
+        saved, now = saved_config(path, state), dataclasses.asdict(self.cfg)
         for key in RESUMABLE_MUST_MATCH:
-            was = saved.get(key, defaults[key])
+            if key in self.cfg.foreign_options():  # older versions recorded a GAN's options for a VAE too
+                continue
+            was = saved[key]
             if _comparable(was) != _comparable(now[key]):
                 raise checkpoint.CheckpointError(f"checkpoint {path} is for {key} {was!r}, not {now[key]!r}: a resumed "
                                                  "run continues the same run (only --steps/--epochs may change)")
@@ -462,6 +473,21 @@ class Run:
             return int(checkpoint.load(self.checkpoint_path)["step"])
         except checkpoint.CheckpointError:
             return "none yet"
+
+
+def saved_config(path: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The config a checkpoint was trained with (``state``: the checkpoint, if already loaded), in
+    this version's terms: what older versions left out or spelled otherwise, as they meant it."""
+    saved = dict((state or checkpoint.load(path))["config"])
+    if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
+        saved["data"] = "mnist"
+    saved.setdefault("noise_std", 0.0)  # no instance noise before it existed
+    if saved.get("loss") == "article001" and "lambda4" not in saved:  # --gp-lambda weighed its D's penalty
+        saved["lambda4"] = saved.get("gp_lambda", TrainConfig.lambda4)
+    if saved.get("loss") != "wgan-gp":  # older versions recorded a penalty weight for every loss
+        saved["gp_lambda"] = None
+    defaults = dataclasses.asdict(TrainConfig())
+    return {**defaults, **{k: v for k, v in saved.items() if k in defaults}}
 
 
 def _comparable(value: Any) -> Any:

@@ -47,7 +47,7 @@ import minigan as mg
 from minigan.gan import losses, training
 from minigan.gan.training import TrainConfig, Trainer
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", minversion="2.6")  # 2.6: torch.nn.utils.get_total_norm
 from torch_twin import relative_differences, torch_twin  # noqa: E402 (needs torch: skipped above without it)
 
 F = torch.nn.functional

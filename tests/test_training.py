@@ -97,6 +97,8 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
     (dict(r1_gamma=-0.5), "--r1-gamma must be a finite number >= 0, got -0.5"),
     (dict(r1_gamma=float("inf")), "--r1-gamma must be a finite number >= 0, got inf"),
     (dict(clip_value=0.0), "--clip-value must be a positive finite number, got 0.0"),
+    (dict(loss="ns", gp_lambda=1.0), "--gp-lambda weighs WGAN-GP's penalty: it needs --loss wgan-gp, not ns"),
+    (dict(loss="article001", gp_lambda=1.0), "article001 weighs its own with --lambda4"),
     (dict(clip_value=float("nan")), "--clip-value must be a positive finite number, got nan"),
     (dict(ema=1.0), r"--ema must be a decay in \[0, 1\)"),
     (dict(betas=(0.5, 1.5)), r"--betas must be two numbers in \[0, 1\)"),
@@ -406,7 +408,8 @@ def test_progress_goes_to_a_log_file_as_lines(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stderr.strip().splitlines()
     assert "\r" not in result.stderr and len(lines) == 21, lines  # at 0%, then a line every 5%
-    assert lines[-1].startswith("toy/ns: 100%") and "100/100" in lines[-1] and "D=" in lines[-1] and "G=" in lines[-1]
+    assert lines[-1].startswith("toy / ns: 100%") and "100/100" in lines[-1] and "D=" in lines[-1] and "G=" in lines[-1]
+    assert "D(x)=" in lines[-1] and "D(G(z))=" in lines[-1]
     assert "step/s" in lines[-1] or "s/step" in lines[-1]
     quiet = run_cli("train", "--model", "toy", "--loss", "ns", "--steps", "5", "--no-progress",
                     "--out", str(tmp_path / "q"))
@@ -470,7 +473,8 @@ def test_a_step_makes_n_critic_d_updates_on_as_many_real_batches_then_one_g_upda
 
 @pytest.mark.parametrize("loss, penalised, probabilities", [
     ("ns", False, True), ("minimax", False, True), ("ns-r1", True, True), ("article001", True, True),
-    ("wgan", False, False), ("wgan-gp", True, False), ("hinge", False, False)])
+    ("ns-noise", False, True), ("wgan", False, False), ("wgan-gp", True, False), ("hinge", False, False),
+    ("lsgan", False, False)])
 def test_every_run_records_what_d_said_and_the_gradient_norms(tmp_path, loss, penalised, probabilities):
     trainer = Trainer(toy_config(tmp_path, loss=loss, steps=3))
     trainer.train()
@@ -521,6 +525,12 @@ def test_instance_noise_falls_linearly_to_zero_and_only_ns_noise_has_it_by_defau
         trainer.train_step()
     assert stds == pytest.approx([0.1, 0.075, 0.05, 0.025])
     assert Trainer(toy_config(tmp_path / "plain", loss="ns")).cfg.noise_std == 0.0
+    seen = []  # who sees noise: D's real and generated batches without G's graph, then G's samples with it
+    noise = mg.gan.losses.instance_noise
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mg.gan.losses, "instance_noise", lambda x, std: seen.append(x.requires_grad) or noise(x, std))
+        trainer.train_step()
+    assert seen == [False, False, True]
     # noise changes what D sees: the same seed with and without it gives other losses
     with_noise = Trainer(toy_config(tmp_path / "a", loss="ns", noise_std=0.5, steps=1)).train_step()
     without = Trainer(toy_config(tmp_path / "b", loss="ns", steps=1)).train_step()
@@ -551,3 +561,43 @@ def test_a_resumed_run_keeps_the_defaults_it_began_with(tmp_path):
     trainer.train()
     with pytest.raises(checkpoint.CheckpointError, match=r"is for lr 0\.0002, not 0\.001"):
         Trainer(toy_config(tmp_path, lr=1e-3, steps=4), resume=True)
+
+
+def test_wgan_gp_brings_its_own_defaults_for_2d_data_and_given_options_win(tmp_path):
+    toy = Trainer(toy_config(tmp_path / "toy", loss="wgan-gp", steps=None, batch_size=None))
+    assert (toy.cfg.gp_lambda, toy.cfg.batch_size, toy.total_steps, toy.cfg.lr) == (0.1, 256, 3000, 1e-4)
+    images = Trainer(toy_config(tmp_path / "dcgan", model="dcgan", data="mnist", loss="wgan-gp", steps=None,
+                                batch_size=None))
+    assert (images.cfg.gp_lambda, images.cfg.batch_size) == (10.0, 64)
+    assert images.total_steps == -(-60_000 // 64 // 5)  # one epoch: 937 batches, 5 to a G step
+    given = Trainer(toy_config(tmp_path / "given", loss="wgan-gp", steps=None, epochs=0.5, batch_size=100,
+                               gp_lambda=1.0))
+    assert (given.cfg.gp_lambda, given.cfg.batch_size, given.total_steps) == (1.0, 100, 100)  # 1000 batches / 2 / 5
+    assert Trainer(toy_config(tmp_path / "ns", loss="ns", steps=None)).cfg.gp_lambda is None
+    with pytest.raises(ValueError, match="--batch-size 64 does not divide into PacGAN packs of 3"):  # once filled in
+        Trainer(toy_config(tmp_path / "packs", loss="ns", batch_size=None, pack=3))
+
+
+def test_a_resumed_run_given_epochs_trains_for_them_not_its_stored_steps(tmp_path):
+    Trainer(toy_config(tmp_path, loss="ns", steps=2, checkpoint_every=2)).train()
+    trainer = Trainer(toy_config(tmp_path, loss="ns", steps=None, epochs=0.01), resume=True)
+    assert trainer.total_steps == 32  # 0.01 of the 100,000 points in batches of 32, not the stored 2 steps
+    assert Trainer(toy_config(tmp_path, loss="ns", steps=None), resume=True).total_steps == 2  # nothing given
+
+
+def test_a_checkpoint_of_an_older_version_resumes(tmp_path):
+    """Older versions recorded a penalty weight for every loss (and a VAE), article001's in --gp-lambda,
+    and no instance noise or article 001 weights."""
+    from minigan.training import saved_config
+
+    Trainer(toy_config(tmp_path / "gan", loss="article001", steps=1)).train()
+    path = str(tmp_path / "gan" / "last.npz")
+    state = checkpoint.load(path)
+    for key in ("noise_std", "lambda1", "lambda2", "lambda3", "lambda4"):
+        del state["config"][key]
+    state["config"]["gp_lambda"] = 3.0
+    checkpoint.save(path, state)
+    assert (saved_config(path)["lambda4"], saved_config(path)["gp_lambda"]) == (3.0, None)
+    with pytest.raises(checkpoint.CheckpointError, match=r"is for lambda4 3\.0, not 10\.0"):
+        Trainer(toy_config(tmp_path / "gan", loss="article001", steps=2), resume=True)
+    Trainer(toy_config(tmp_path / "gan", loss="article001", steps=2, lambda4=3.0), resume=True).train()

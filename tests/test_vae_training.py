@@ -117,3 +117,17 @@ def test_eval_every_records_a_vaes_metrics_without_changing_the_run(tmp_path):
     assert [r.split(",")[0] for r in rows] == ["2", "4"]
     assert (tmp_path / "judged" / "metrics.png").exists()
     assert read_losses(tmp_path / "judged") == read_losses(tmp_path / "plain")
+
+
+def test_a_vae_checkpoint_of_an_older_version_resumes(tmp_path):
+    """Older versions recorded a GAN's options for a VAE too (a penalty weight of 10) and had no
+    instance noise: a VAE leaves out the options that are not its own."""
+    VAETrainer(vae_config(tmp_path, steps=1)).train()
+    path = str(tmp_path / "last.npz")
+    state = checkpoint.load(path)
+    state["config"]["gp_lambda"] = 10.0
+    del state["config"]["noise_std"]
+    checkpoint.save(path, state)
+    trainer = VAETrainer(vae_config(tmp_path, steps=2), resume=True)
+    assert trainer.cfg.gp_lambda is None and trainer.step == 1
+    trainer.train()

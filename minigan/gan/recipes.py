@@ -43,7 +43,7 @@ class LossRecipe:
     betas: tuple[float, float] = (0.5, 0.999)
     n_critic: int = 1  # D updates per G update
     clip: bool = False  # WGAN: clip D's weights to [-clip_value, clip_value] after each D update
-    gp_lambda: float = 10.0  # the gradient penalty's weight (wgan-gp)
+    gp_lambda: float | None = None  # the gradient penalty's weight (wgan-gp's)
     noise_std: float = 0.0  # instance noise: its standard deviation at the first step (0: none)
     steps: int | None = None  # G updates when neither --steps nor --epochs is given (None: one epoch)
     batch_size: int = 64
@@ -58,9 +58,10 @@ class LossRecipe:
         optimizer = f"RMSprop, lr {self.lr:g}" if self.optimizer_name == "rmsprop" else \
             f"Adam, lr {self.lr:g}, betas {self.betas[0]:g} {self.betas[1]:g}"
         extra = ", D's weights clipped (--clip-value)" if self.clip else ""
-        extra += f", penalty weight {self.gp_lambda:g}" if self.d_loss is wasserstein_gp_d else ""
+        extra += f", penalty weight {self.gp_lambda:g}" if self.gp_lambda is not None else ""
         extra += f", instance noise from std {self.noise_std:g}" if self.noise_std else ""
-        on_2d = f"; on 2-D data {', '.join(f'{k} {v}' for k, v in self.on_2d.items())}" if self.on_2d else ""
+        on_2d = "; on 2-D data " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in self.on_2d.items()) \
+            if self.on_2d else ""
         steps = f"{self.n_critic} D step{'s' if self.n_critic > 1 else ''} per G step"
         return f"{self.about}; {optimizer}, {steps}{extra}{on_2d}"
 
@@ -82,7 +83,6 @@ class Judgement(NamedTuple):
     real_scores: Tensor
     fake_scores: Tensor
     penalty_norms: Tensor | None = None
-
 
 
 def of_scores(loss: Callable[[Tensor, Tensor], Tensor]) -> DLossFn:
@@ -143,7 +143,7 @@ LOSSES: dict[str, LossRecipe] = {
     # On 2-D data, the WGAN-GP authors' toy settings (their gan_toy.py: lambda 0.1, batch 256), for the
     # 3,000 steps that cover every ring8 mode (measured: docs/benchmarks.md)
     "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)", logits=False,
-                          penalty="interpolates, pulled to 1", lr=1e-4, betas=(0.5, 0.9), n_critic=5,
+                          penalty="interpolates, pulled to 1", lr=1e-4, betas=(0.5, 0.9), n_critic=5, gp_lambda=10.0,
                           on_2d={"gp_lambda": 0.1, "batch_size": 256, "steps": 3000}),
     "hinge": LossRecipe(of_scores(L.hinge_discriminator_loss), of_fake_scores(L.hinge_generator_loss),
                         "hinge loss (SNGAN, BigGAN)", logits=False),

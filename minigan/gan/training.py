@@ -162,7 +162,7 @@ class Trainer(Run):
 
     def mean_output(self, scores: Tensor) -> float:
         """D's mean output: the probability sigmoid(logit) for the cross-entropy losses, the raw
-        score for the Wasserstein and hinge ones (no probability there)."""
+        score for the Wasserstein, hinge and least-squares ones (no probability there)."""
         return (ops.sigmoid(scores.detach()) if self.recipe.logits else scores.detach()).mean().item()
 
     # --- evaluation ---------------------------------------------------------------------
@@ -184,7 +184,7 @@ class Trainer(Run):
         from .. import plotting
 
         samples = self.sampler.sample(self.fixed_z, self.fixed_labels)
-        title = f"{self.cfg.model} / {self.cfg.loss}, step {self.step}"
+        title = f"{self.title()}, step {self.step}"
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
             path = self.path(name)
             if self.gan.data == "2d":

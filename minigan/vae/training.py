@@ -100,7 +100,7 @@ class VAETrainer(Run):
     # --- pictures -------------------------------------------------------------------------
     def save_samples(self) -> None:
         """Samples from the prior on fixed z, reconstructions, the interpolation strip, the 2-D manifold."""
-        title = f"{self.cfg.model}, step {self.step}"
+        title = f"{self.title()}, step {self.step}"
         samples = self.vae.sample(self.fixed_z)
         for name in (f"samples_{self.step:06d}.png", "samples.png"):
             plotting.save_image_grid(samples, self.path(name), title=title, value_range=(0.0, 1.0))
