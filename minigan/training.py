@@ -240,17 +240,18 @@ class Run:
         if not resume and os.path.exists(self.checkpoint_path):  # never overwrite a run: it may be all someone has
             raise ValueError(f"{self.out} already holds a run (last.npz); pass --resume to continue it, "
                              "or choose another --out")
-        if resume:
+        # The checkpoint to continue, read once: its config here, the rest in `begin`.
+        self.resumed: dict[str, Any] | None = checkpoint.load(self.checkpoint_path) if resume else None
+        if self.resumed is not None:
             # An option left to its default (None) takes the value the run began with, so that a run
             # resumes as it began even where a newer minigan's defaults differ. --steps and --epochs
             # go together: giving either is a new length for the run.
-            saved = saved_config(self.checkpoint_path)
+            saved = saved_config(self.resumed)
             kept = [f.name for f in dataclasses.fields(cfg) if f.name not in cfg.foreign_options()
                     and getattr(cfg, f.name) is None and saved.get(f.name) is not None]
             if cfg.steps is not None or cfg.epochs is not None:
                 kept = [name for name in kept if name not in ("steps", "epochs")]
             self.cfg = cfg = dataclasses.replace(cfg, **{name: saved[name] for name in kept})
-        self.resume = resume
         self.step, self.epoch, self.batch = 0, 0, 0
         self.history: list[tuple[float, ...]] = []  # (step, *losses)
         self.schedulers: list[LinearLR] = []
@@ -267,8 +268,9 @@ class Run:
             self.schedulers = [LinearLR(opt, 1.0, 0.0, total_iters=self.total_steps)
                                for opt in self.optimizers.values()]
         os.makedirs(self.out, exist_ok=True)
-        if self.resume:
-            self.load(self.checkpoint_path)
+        if self.resumed is not None:
+            self.load(self.resumed)
+            self.resumed = None  # its arrays are in the networks and optimizers now
         elif os.path.exists(self.path("metrics.csv")):
             os.remove(self.path("metrics.csv"))  # left by a run that never reached a checkpoint
 
@@ -441,9 +443,10 @@ class Run:
                                        f"(step {self._checkpoint_step()})")
         checkpoint.save(path, self.state())
 
-    def load(self, path: str) -> None:
-        state = checkpoint.load(path)
-        saved, now = saved_config(path, state), dataclasses.asdict(self.cfg)
+    def load(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint of this run directory (``state``, as `checkpoint.load` read it)."""
+        path = self.checkpoint_path
+        saved, now = saved_config(state), dataclasses.asdict(self.cfg)
         for key in RESUMABLE_MUST_MATCH:
             if key in self.cfg.foreign_options():  # older versions recorded a GAN's options for a VAE too
                 continue
@@ -475,10 +478,10 @@ class Run:
             return "none yet"
 
 
-def saved_config(path: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The config a checkpoint was trained with (``state``: the checkpoint, if already loaded), in
-    this version's terms: what older versions left out or spelled otherwise, as they meant it."""
-    saved = dict((state or checkpoint.load(path))["config"])
+def saved_config(state: dict[str, Any]) -> dict[str, Any]:
+    """The config a checkpoint (``state``, as `checkpoint.load` read it) was trained with, in this
+    version's terms: what older versions left out or spelled otherwise, as they meant it."""
+    saved = dict(state["config"])
     if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
         saved["data"] = "mnist"
     saved.setdefault("noise_std", 0.0)  # no instance noise before it existed

@@ -597,7 +597,8 @@ def test_a_checkpoint_of_an_older_version_resumes(tmp_path):
         del state["config"][key]
     state["config"]["gp_lambda"] = 3.0
     checkpoint.save(path, state)
-    assert (saved_config(path)["lambda4"], saved_config(path)["gp_lambda"]) == (3.0, None)
+    saved = saved_config(checkpoint.load(path))
+    assert (saved["lambda4"], saved["gp_lambda"]) == (3.0, None)
     with pytest.raises(checkpoint.CheckpointError, match=r"is for lambda4 3\.0, not 10\.0"):
         Trainer(toy_config(tmp_path / "gan", loss="article001", steps=2), resume=True)
     Trainer(toy_config(tmp_path / "gan", loss="article001", steps=2, lambda4=3.0), resume=True).train()

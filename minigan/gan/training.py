@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -207,7 +207,7 @@ class Trainer(Run):
                                                                             "D(G(z)), generated": curves["d_fake"]},
                 "gradient norms": norms}
 
-    def load(self, path: str) -> None:
-        super().load(path)
+    def load(self, state: dict[str, Any]) -> None:
+        super().load(state)
         if self.ema:
             self.ema.num_updates = self.step  # the moving average's warm-up goes on from here
