@@ -2,6 +2,7 @@
 
     python benchmarks/mode_collapse.py --jobs 2        # ring8 and grid25, 9 methods, 5 seeds each
     python benchmarks/mode_collapse.py --steps 500 --seeds 1 --methods ns ns-r1   # a quick look
+    python benchmarks/mode_collapse.py --jobs 2 --resume   # go on from the runs already recorded
 
 For each dataset, method and seed it trains the `toy` GAN, draws 2,500 samples and reports the
 metrics of VEEGAN and PacGAN (`minigan.metrics.mixture_metrics`): modes covered, the share of
@@ -17,6 +18,11 @@ and trains far longer, which may be why its row is much better than ours. "recip
 a learning rate that decays linearly to 0, and samples from the moving average of G's weights,
 trained 10 times longer (`FINISH`); "wgan-gp-recipe" gives WGAN-GP the same finish. Each run is
 seeded, so ``--jobs`` changes the wall time, not the numbers.
+
+All of it takes hours on two cores, so each finished run is recorded as it ends (one JSON line in
+``mode_collapse_runs.jsonl``, and the first seed's samples, which the figure draws, in
+``mode_collapse_samples.npz``): ``--resume`` runs only what is not recorded yet with the same
+settings, and the table covers every recorded run.
 """
 import argparse
 import concurrent.futures
@@ -38,6 +44,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from minigan import evaluation  # noqa: E402  (after the sys.path line above)
 from minigan.data import MIXTURES  # noqa: E402
+from minigan.gan.recipes import LOSSES  # noqa: E402
 from minigan.gan.training import TrainConfig, Trainer  # noqa: E402
 from minigan.plotting import draw_points  # noqa: E402
 
@@ -49,6 +56,8 @@ ROW = dict(batch_size=256, lr=1e-3, steps=3000)
 # What the JSON records of each method's training, defaults filled in:
 RECORDED = ("loss", "lr", "betas", "n_critic", "batch_size", "steps", "gp_lambda", "r1_gamma", "noise_std", "pack",
             "lr_decay", "ema")
+# What a loss's recipe fills in where a method does not say:
+LOSS_DEFAULTS = ("lr", "betas", "n_critic", "gp_lambda", "noise_std", "steps", "batch_size", "lr_decay")
 FINISH = dict(lr_decay="linear", ema=0.999, steps=30_000)  # the best row's finishing recipe
 METHODS = {
     "minimax": ("GAN (minimax)", dict(loss="minimax", **ROW)),
@@ -74,13 +83,25 @@ PUBLISHED = {
 }
 
 
-def run(dataset, method, seed, args, workdir):
+def method_settings(method, args):
+    """The TrainConfig settings of one method, as this invocation runs them."""
+    _, settings = METHODS[method]
+    return {**settings, "steps": args.steps} if args.steps else settings  # --steps: a quick look
+
+
+def run_key(method, args):
+    """A method's settings with its loss's 2-D defaults filled in: a recorded run counts as done only
+    while these are the same, so that a new default is measured anew."""
+    settings = method_settings(method, args)
+    recipe = LOSSES[settings["loss"]].for_data("2d")
+    filled = {name: getattr(recipe, name) for name in LOSS_DEFAULTS if name not in settings}
+    return json.loads(json.dumps({**settings, **filled}))
+
+
+def run(dataset, method, seed, settings, workdir):
     """Train one method on one dataset with one seed: its 2,500 samples, their metrics, the seconds it
     took, and the settings it trained with (the defaults filled in)."""
     t0 = time.time()
-    _, settings = METHODS[method]
-    if args.steps:  # a quick look: every method for this many steps
-        settings = {**settings, "steps": args.steps}
     config = TrainConfig(model="toy", data=dataset, out=os.path.join(workdir, f"{dataset}-{method}-{seed}"),
                          seed=seed, sample_every=10**9, checkpoint_every=10**9, progress=False, **settings)
     trainer = Trainer(config)
@@ -90,8 +111,51 @@ def run(dataset, method, seed, args, workdir):
     return samples, evaluation.point_metrics(samples, dataset), time.time() - t0, used
 
 
+class Records:
+    """The runs finished so far, kept in ``folder`` as they end: one JSON line each (its dataset,
+    method, seed, settings asked for and used, metrics and seconds), and the first seed's samples."""
+
+    def __init__(self, folder, resume):
+        self.lines = os.path.join(folder, "mode_collapse_runs.jsonl")
+        self.samples_path = os.path.join(folder, "mode_collapse_samples.npz")
+        self.runs, self.samples = {}, {}
+        if not resume:
+            for path in (self.lines, self.samples_path):
+                if os.path.exists(path):
+                    os.remove(path)
+            return
+        if os.path.exists(self.lines):
+            with open(self.lines) as f:
+                for line in f:
+                    r = json.loads(line)
+                    self.runs[r["dataset"], r["method"], r["seed"]] = r
+        if os.path.exists(self.samples_path):
+            with np.load(self.samples_path) as saved:
+                self.samples = {tuple(key.split("/")): saved[key] for key in saved.files}
+
+    def done(self, dataset, method, seed, key):
+        """Whether this run is recorded with these settings (`run_key`; with others, it runs again)."""
+        r = self.runs.get((dataset, method, seed))
+        return r is not None and r["settings"] == key and \
+            (seed != 0 or (dataset, method) in self.samples)
+
+    def add(self, dataset, method, seed, key, samples, metrics, seconds, used):
+        r = {"dataset": dataset, "method": method, "seed": seed, "settings": key, "used": used,
+             "metrics": metrics, "seconds": seconds}
+        r = json.loads(json.dumps(evaluation.strict_json(r)))
+        self.runs[dataset, method, seed] = r
+        with open(self.lines, "a") as f:
+            f.write(json.dumps(r, allow_nan=False) + "\n")
+        if seed == 0:
+            self.samples[dataset, method] = samples.astype(np.float16)  # the figure's precision
+            partial = self.samples_path + ".partial.npz"
+            np.savez_compressed(partial, **{f"{d}/{m}": x for (d, m), x in self.samples.items()})
+            os.replace(partial, self.samples_path)  # atomic: a killed run leaves the old file whole
+
+
 def summarise(rows):
-    values = {k: np.array([r[k] for r in rows], dtype=float) for k in ("modes_covered", "high_quality", "reverse_kl")}
+    values = {k: np.array([np.inf if r[k] is None else r[k] for r in rows], dtype=float)
+              for k in ("modes_covered", "high_quality", "reverse_kl")}
     with np.errstate(invalid="ignore"):  # an inf reverse KL (no high-quality sample) has mean inf and std nan
         return {k: (float(v.mean()), float(v.std())) for k, v in values.items()}
 
@@ -105,33 +169,38 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time, one core each (default: %(default)s)")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"), help="folder for the figure and JSON")
+    parser.add_argument("--resume", action="store_true", help="keep the runs recorded in --out (with the same "
+                        "settings) and run only the others")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     labels = {method: METHODS[method][0] for method in METHODS}
-    tasks = [(d, m, s) for d in args.datasets for m in args.methods for s in range(args.seeds)]
-    done, settings, start = {}, {}, time.time()
+    records = Records(args.out, args.resume)
+    tasks = [(d, m, s) for d in args.datasets for m in args.methods for s in range(args.seeds)
+             if not records.done(d, m, s, run_key(m, args))]
+    print(f"{len(tasks)} runs to go" + (f", {len(records.runs)} recorded before" if args.resume else ""), flush=True)
+    start = time.time()
     with tempfile.TemporaryDirectory() as workdir, concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(run, *task, args, workdir): task for task in tasks}
+        futures = {pool.submit(run, *task, method_settings(task[1], args), workdir): task for task in tasks}
         for future in concurrent.futures.as_completed(futures):
             if future.exception() is not None:  # cancel the queued runs (those under way still finish)
                 pool.shutdown(cancel_futures=True)
                 raise RuntimeError(f"run {futures[future]} (dataset, method, seed) failed") from future.exception()
             (dataset, method, seed), (points, m, seconds, used) = futures[future], future.result()
-            done[dataset, method, seed] = points, m
-            settings[dataset, method] = used
+            records.add(dataset, method, seed, run_key(method, args), points, m, seconds, used)
             print(f"{dataset:7s} {labels[method]:38s} seed {seed}: {m['modes_covered']:2d} modes, "
                   f"{100 * m['high_quality']:5.1f}% high quality, reverse KL {m['reverse_kl']:.3f} ({seconds:.0f} s)",
                   flush=True)
-    elapsed = time.time() - start
-    results = {(d, m): summarise([done[d, m, s][1] for s in range(args.seeds)])
+    runs = records.runs
+    results = {(d, m): summarise([runs[d, m, s]["metrics"] for s in range(args.seeds)])
                for d in args.datasets for m in args.methods}
-    samples = {(d, m): done[d, m, 0][0] for d in args.datasets for m in args.methods}
     print_table(results, args, labels)
-    print(f"\n{len(tasks)} runs took {elapsed / 60:.1f} minutes with {args.jobs} job(s)")
-    save_figure(samples, args, labels)
+    minutes = sum(runs[d, m, s]["seconds"] for d in args.datasets for m in args.methods for s in range(args.seeds)) / 60
+    print(f"\nThe {len(args.datasets) * len(args.methods) * args.seeds} runs took {minutes:.1f} minutes of one core "
+          f"in all ({(time.time() - start) / 60:.1f} minutes of wall time now, with {args.jobs} job(s))")
+    save_figure({(d, m): records.samples[d, m] for d in args.datasets for m in args.methods}, args, labels)
     with open(os.path.join(args.out, "mode_collapse.json"), "w") as f:
-        json.dump({"seeds": args.seeds, "jobs": args.jobs, "minutes": elapsed / 60,
-                   "methods": {m: {"label": labels[m], **{d: settings[d, m] for d in args.datasets}}
+        json.dump({"seeds": args.seeds, "core_minutes": minutes,
+                   "methods": {m: {"label": labels[m], **{d: runs[d, m, 0]["used"] for d in args.datasets}}
                                for m in args.methods},
                    "results": {f"{d}/{m}": r for (d, m), r in evaluation.strict_json(results).items()}},
                   f, indent=2, allow_nan=False)

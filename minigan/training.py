@@ -74,7 +74,7 @@ def option(default: Any, help: str, **cli: Any) -> Any:
 class TrainConfig:
     """Everything a run is: `minigan train`'s options are these fields, with these defaults and help.
 
-    None means "the loss's" (lr, betas, n_critic, gp_lambda, noise_std, batch_size, and steps where
+    None means "the loss's" (lr, betas, n_critic, gp_lambda, noise_std, lr_decay, batch_size, and steps where
     neither steps nor epochs is given: `minigan.gan.recipes`, which may set others for 2-D data) or
     "the model's" (data: ring8 for the toy model, else mnist; out: runs/MODEL; a VAE's learning
     rate, batch size and latent size); the trainer fills them in, and config.json records the
@@ -104,7 +104,8 @@ class TrainConfig:
     lambda3: float = option(1.0, "article001: the weight of D's adversarial loss")
     lambda4: float = option(10.0, "article001: the weight of D's gradient penalty")
     clip_value: float = option(0.01, "wgan: D's weights are clipped to [-c, c]")
-    lr_decay: str = option("none", "linear: the learning rates fall linearly to 0 over the run", choices=LR_DECAYS)
+    lr_decay: str | None = option(None, "linear: the learning rates fall linearly to 0 over the run (default: the "
+                                  "loss's; a VAE's none)", choices=LR_DECAYS)
     ema: float = option(0.0, "GAN: sample from a moving average of G's weights with this decay, e.g. 0.999 (0: off)")
     pack: int = option(1, "PacGAN: D judges packs of this many samples")
     info_lambda: float = option(1.0, "infogan: weight of the mutual-information term")
@@ -485,6 +486,7 @@ def saved_config(state: dict[str, Any]) -> dict[str, Any]:
     if saved.get("data") == "idx":  # how older versions recorded --data-dir's images
         saved["data"] = "mnist"
     saved.setdefault("noise_std", 0.0)  # no instance noise before it existed
+    saved.setdefault("lr_decay", "none")  # nor a learning-rate schedule
     if saved.get("loss") == "article001" and "lambda4" not in saved:  # --gp-lambda weighed its D's penalty
         saved["lambda4"] = saved.get("gp_lambda", TrainConfig.lambda4)
     if saved.get("loss") != "wgan-gp":  # older versions recorded a penalty weight for every loss

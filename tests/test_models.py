@@ -23,6 +23,17 @@ def test_model_shapes(name):
         assert out.min() >= 0 and out.max() <= 1
 
 
+def test_atgan_ends_in_one_tanh_so_pixels_reach_black_and_white():
+    """Article 000's generator applies one tanh (formula audit A000-3, A000-8): its samples can reach
+    -1 and 1, the range of the data scaled for it, not the article's [0, 1]."""
+    g = build("atgan").generator
+    assert [type(m).__name__ for m in g].count("Tanh") == 1
+    with mg.no_grad():
+        g[-3].bias.data[...] = np.linspace(-10, 10, 784, dtype=np.float32)  # the logits before the tanh
+        out = g(mg.zeros(1, 100)).numpy()
+    assert out.min() < -0.999 and out.max() > 0.999 and out.min() >= -1 and out.max() <= 1
+
+
 def test_infogans_q_head_shares_ds_convolutions():
     gan = build("infogan")
     x = mg.randn(4, 1, 28, 28)

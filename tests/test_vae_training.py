@@ -40,7 +40,7 @@ def test_a_vae_run_writes_its_directory_and_logs_the_elbos_parts(tmp_path):
         assert loss == pytest.approx(reconstruction + kl, rel=1e-5) and elbo == pytest.approx(-loss, rel=1e-5)
         assert kl > 0 and reconstruction > 0
     cfg = trainer.cfg
-    assert (cfg.lr, cfg.betas, cfg.latent_dim, cfg.loss) == (1e-3, (0.9, 0.999), 2, None)
+    assert (cfg.lr, cfg.betas, cfg.lr_decay, cfg.latent_dim, cfg.loss) == (1e-3, (0.9, 0.999), "none", 2, None)
 
 
 def test_a_resumed_vae_run_gives_the_same_losses(tmp_path):

@@ -1,4 +1,6 @@
-"""minigan.gan: the adversarial losses and penalties of the articles (models and training follow)."""
+"""minigan.gan: the adversarial losses and penalties of the articles (models and training follow);
+``minigan.gan.articles``: the articles' wrong forms, to run beside these."""
+from . import articles
 from .losses import (
     article001_discriminator_loss,
     article001_generator_loss,
@@ -26,5 +28,5 @@ __all__ = [
     "wasserstein_critic_loss", "wasserstein_generator_loss", "clip_weights_", "interpolate",
     "gradient_penalty", "r1_penalty", "r2_penalty", "hinge_discriminator_loss", "hinge_generator_loss",
     "least_squares_discriminator_loss", "least_squares_generator_loss", "instance_noise",
-    "article001_generator_loss", "article001_discriminator_loss", "info_loss",
+    "article001_generator_loss", "article001_discriminator_loss", "info_loss", "articles",
 ]

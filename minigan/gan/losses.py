@@ -9,7 +9,9 @@ every log-probability is computed from logits, stable for any logit:
 
 Wasserstein, hinge and penalty terms take the critic's raw scores instead (no sigmoid).
 Articles: 000 AT-GAN, 001 gradient-penalised training, 002 GAN overview, 003 "GAC" generation,
-004 GANs and VAEs (files in the project's seed folder, in Chinese).
+004 GANs and VAEs (in Chinese, not shipped). Ids such as A003-14 are rows of the formula audit,
+docs/formulas.md, which quotes each article, gives its verdict, and names the function here that
+implements it; the articles' wrong forms run in `minigan.gan.articles`.
 """
 from __future__ import annotations
 
@@ -30,10 +32,10 @@ def minimax_value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
     $V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)] + \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]$
 
-    $D$ ascends it, $G$ descends it: $\min_G \max_D V(D, G)$. Article 004 writes the generator's
-    $L_{GAN}$ as $-\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$, flipping the sign of one
-    term only; that is neither $V$ nor $-V$. The consistent pair is $L_D = -V$ and $L_G = V$ (in $G$
-    only the second term depends on $G$): see `discriminator_loss` and `generator_loss_saturating`.
+    $D$ ascends it, $G$ descends it: $\min_G \max_D V(D, G)$. The consistent pair of losses is
+    $L_D = -V$ and $L_G = V$ (in $G$ only the second term depends on $G$): `discriminator_loss` and
+    `generator_loss_saturating`. Article 004's $L_{GAN}$ flips the sign of one term only, which is
+    neither (formula audit A004-6; run it: `minigan.gan.articles.article004_gan_loss`).
     """
     return ops.logsigmoid(real_logits).mean() + ops.logsigmoid(-fake_logits).mean()
 
@@ -44,11 +46,12 @@ def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     $L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]
          = \mathbb{E}_x[\mathrm{softplus}(-\ell_{real})] + \mathbb{E}_z[\mathrm{softplus}(\ell_{fake})]$
 
-    Real samples are labelled 1 and generated ones 0. Article 003's code labels *everything* 1
-    (``ones_like`` on the concatenated batch, and slices only the real half into the loss), so
-    its discriminator never sees a fake labelled 0 and learns nothing about fakes. Article 002
-    calls $\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ the discriminator's *loss*; it is
-    the quantity D maximises, so the loss to minimise is its negative, as here.
+    Real samples are labelled 1 and generated ones 0. Article 003's code makes its labels with
+    ``ones_like`` of the real half of D's outputs and applies them to all of them, fakes included
+    (formula audit A003-14, run as it can in `minigan.gan.articles.article003_discriminator_loss`):
+    a D rewarded for calling fakes real. Article 002 calls
+    $\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ the discriminator's *loss*; it is the
+    quantity D maximises, so the loss to minimise is its negative, as here (A002-5).
     """
     return ops.softplus(-real_logits).mean() + ops.softplus(fake_logits).mean()
 
@@ -67,11 +70,9 @@ def generator_loss_nonsaturating(fake_logits: Tensor) -> Tensor:
     r"""The non-saturating generator loss (article 003, 3.3.5): $L_G = -\mathbb{E}_z[\log D(G(z))]$.
 
     Same fixed point as the saturating loss, but a strong gradient $\sigma(\ell) - 1$ exactly where
-    $D$ rejects the fakes. Article 000 puts both generator terms into one "gradient",
-    $\nabla_G \mathbb{E}[\log(1 - D(G(z)))] + \nabla_G \mathbb{E}[\log D(G(z))]$; the two pull in
-    opposite directions and their sum is not the gradient of any GAN objective. Use one or the other.
-    Article 003's code computes it as cross-entropy against label *0* (``zeros_like``), which is
-    the saturating loss with its sign flipped (G then *helps* D); the label must be 1.
+    $D$ rejects the fakes. Use this one or the saturating one, not their sum, which article 000 takes
+    as G's "gradient" (formula audit A000-5), and with label 1, not the label 0 of article 003's code
+    (A003-15): both run in `minigan.gan.articles`.
     """
     return ops.softplus(-fake_logits).mean()
 
@@ -134,11 +135,8 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, lambda_: float 
     derivative through every layer of the critic. ``return_norms=True`` also returns the norms
     $\|\nabla_{\hat x} D(\hat x)\|_2$ (detached), which the trainer records: the penalty pulls them to 1.
 
-    Article 001's code instead penalises $(D(x) - D(G(z)))^2$ (no gradient at all), takes the
-    gradient of $D(x)$ with respect to the *generator's* variables (which $D(x)$ does not depend
-    on), wraps it in ``stop_gradient`` (so the penalty trains nothing), and concatenates zero
-    tensors onto the noise and the images (doubling their channels for no reason). None of that is
-    WGAN-GP; this function is.
+    Article 001 names this penalty, but its code computes another thing, with no input gradient in
+    it (formula audit A001-9; run it: `minigan.gan.articles.article001_penalty_as_coded`).
     """
     x_hat = interpolate(real, fake, eps)
     # A tiny constant keeps the square root differentiable at a zero gradient.

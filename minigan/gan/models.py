@@ -124,10 +124,11 @@ def mlp() -> GAN:
 def atgan() -> GAN:
     """Article 000: G 100 -> 1024 -> 1024 -> 784, LeakyReLU, tanh; D five 5x5 stride-2 convs (32..512) -> logit.
 
-    The article applies tanh twice (``tf.tanh(tf.tanh(x))``), which confines pixels to
-    (-0.76, 0.76) so that black and white can never be produced; it also says tanh maps into
-    [0, 1] (it maps into [-1, 1]). Here: one tanh, data in [-1, 1]. Keras's 'same' padding with
-    stride 2 becomes padding 2, which gives the same sizes: 28 -> 14 -> 7 -> 4 -> 2 -> 1.
+    As the article's code: its last dense layer has no activation and one ``tf.tanh`` follows, so
+    G's pixels lie in (-1, 1) and the data is scaled to [-1, 1] to match (the article's text says
+    tanh gives [0, 1]: formula audit A000-3). Its (N, 28, 28) output gets the channel axis its
+    convolutions need (A000-9). Keras's 'same' padding with stride 2 becomes padding 2, which gives
+    the same sizes: 28 -> 14 -> 7 -> 4 -> 2 -> 1.
     """
     g = nn.Sequential(nn.Linear(100, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 1024), nn.LeakyReLU(0.2),
                       nn.Linear(1024, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
@@ -135,7 +136,8 @@ def atgan() -> GAN:
     for c_in, c_out in itertools.pairwise(channels):
         layers += [nn.Conv2d(c_in, c_out, 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
     d = nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 1), Logit())
-    return GAN("atgan", g, d, 100, (1, 28, 28), "mnist", notes=["article 000: one tanh, not two"])
+    return GAN("atgan", g, d, 100, (1, 28, 28), "mnist",
+               notes=["article 000: tanh gives (-1, 1), not the [0, 1] the article says: MNIST in [-1, 1]"])
 
 
 def _dcgan_generator(z_in: int) -> nn.Sequential:

@@ -46,6 +46,7 @@ class LossRecipe:
     gp_lambda: float | None = None  # the gradient penalty's weight (wgan-gp's)
     noise_std: float = 0.0  # instance noise: its standard deviation at the first step (0: none)
     steps: int | None = None  # G updates when neither --steps nor --epochs is given (None: one epoch)
+    lr_decay: str = "none"  # "linear": the learning rates fall linearly to 0 over the run
     batch_size: int = 64
     on_2d: dict[str, Any] = dataclasses.field(default_factory=dict)  # defaults for 2-D toy data
 

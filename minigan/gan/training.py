@@ -73,6 +73,7 @@ class Trainer(Run):
         cfg.n_critic, cfg.lr, cfg.betas = self.n_critic, lr, betas
         cfg.gp_lambda = recipe.gp_lambda if cfg.gp_lambda is None else cfg.gp_lambda
         cfg.noise_std = recipe.noise_std if cfg.noise_std is None else cfg.noise_std
+        cfg.lr_decay = cfg.lr_decay or recipe.lr_decay
         if cfg.steps is None and cfg.epochs is None:
             cfg.steps = recipe.steps
         self.batch_size: int = cfg.batch_size or recipe.batch_size

@@ -15,7 +15,8 @@ pixels or latents, never a mean, so that the two terms keep their relative weigh
     decoded, mu, logvar, z = vae(x)
     loss = vae_loss(vae.log_likelihood(decoded, x), gaussian_kl(mu, logvar), beta=1.0)
 
-Article 004 (in the project's seed folder, in Chinese) writes the objective as
+Article 004 (in Chinese, not shipped; formula audit A004-9 to A004-11 in docs/formulas.md) writes
+the objective as
 
     $L_{VAE} = \mathbb{E}_{x \sim p_{data}(x)}[\log p_\theta(x \mid z)]
                - \beta\, \mathbb{E}_{z \sim p_z(z)}[\mathrm{KL}(q_\phi(z \mid x) \,\|\, p(z))]$

@@ -54,6 +54,7 @@ class VAETrainer(Run):
         super().__init__(config, resume)
         cfg = self.cfg
         cfg.lr, cfg.betas = cfg.lr or DEFAULT_LR, cfg.betas or DEFAULT_BETAS
+        cfg.lr_decay = cfg.lr_decay or "none"
         cfg.batch_size = cfg.batch_size or DEFAULT_BATCH_SIZE
         cfg.data = "mnist"
         self.vae = build_vae(cfg)
