@@ -21,15 +21,18 @@ print("V = E[log D(x)] + E[log(1 - D(G(z)))] =", gan.minimax_value(real, fake).i
 print("discriminator loss -V               =", gan.discriminator_loss(real, fake).item())
 
 step("2. Saturating vs non-saturating generator loss (articles 002 and 003)")
-print("logit of D(G(z))   d/dl E[log(1-D)]   d/dl -E[log D]")
+print("logit of D(G(z))   d/dl E[log(1-D)]   d/dl -E[log D]   article 000's sum (audit A000-5)")
 for l in [-8.0, -4.0, 0.0, 4.0]:
     z = mg.tensor([l], dtype=mg.float64, requires_grad=True)
     (gs,) = mg.grad(gan.generator_loss_saturating(z), z)
     (gn,) = mg.grad(gan.generator_loss_nonsaturating(z), z)
-    print(f"{l:16.1f}   {gs.item():16.5f}   {gn.item():14.5f}")
+    (gsum,) = mg.grad(gan.articles.article000_summed_generator_loss(z), z)
+    print(f"{l:16.1f}   {gs.item():16.5f}   {gn.item():14.5f}   {gsum.item():14.5f}")
+    if l < 0:  # descending: the non-saturating loss raises the logit, the sum lowers it further
+        assert gn.item() < -0.9 and gsum.item() > 0.9 and abs(gs.item()) < 0.02
 print("Early on D rejects fakes (very negative logits): the saturating gradient vanishes,")
-print("the non-saturating one is close to -1. Article 000 adds both into one 'gradient';")
-print("they pull in opposite directions, so use one of them, not their sum.")
+print("the non-saturating one is close to -1. Article 000's sum of the two is positive there:")
+print("a descent step on it makes the fakes look more fake.")
 
 step("3. Article 003's discriminator labels everything 'real' (formula audit A003-14)")
 print("Its code: cross_entropy(ones_like(logits[:batch_size]), logits), logits = D(cat[real, fake]):")
@@ -46,9 +49,17 @@ logit = mg.tensor([-2.0, 2.0], dtype=mg.float64, requires_grad=True)
 print("the right loss, reals 1 and fakes 0: d loss / d logit of D(G(z)) =", slope.numpy(), "(positive: rejects them)")
 assert (slope.numpy() > 0).all()
 
-step("4. Article 004 flips the sign of one term")
-print("Its L_GAN = -E[log D(x)] + E[log(1 - D(G(z)))] is neither V nor -V;")
-print("the consistent pair is L_D = -V and L_G = V (only the second term depends on G).")
+step("4. Article 004 flips the sign of one term (formula audit A004-6)")
+print("Its L_GAN = -E[log D(x)] + E[log(1 - D(G(z)))] is neither V nor -V:")
+value = gan.articles.article004_gan_loss(real, fake).item()
+v = gan.minimax_value(real, fake).item()
+print(f"L_GAN = {value:.5f}, V = {v:.5f}, -V = {-v:.5f}")
+assert not np.isclose(value, v) and not np.isclose(value, -v)
+fake_logits = mg.tensor([-1.0, -3.0], dtype=mg.float64, requires_grad=True)
+(slope,) = mg.grad(gan.articles.article004_gan_loss(real.to(mg.float64), fake_logits), fake_logits)
+print("minimised by D, its slope in D(G(z))'s logits is", slope.numpy(), "(negative: D learns to accept fakes)")
+assert (slope.numpy() < 0).all()
+print("The consistent pair is L_D = -V and L_G = V (only the second term depends on G).")
 
 step("5. The gradient penalty of WGAN-GP (梯度惩罚, article 001) is a second derivative")
 w = mg.tensor([[0.6], [0.8], [1.2]], requires_grad=True)

@@ -1,5 +1,6 @@
 """The benchmark scripts run and say what they measure (their timings are read, not asserted)."""
 import importlib.util
+import json
 import pathlib
 import subprocess
 import sys
@@ -53,3 +54,18 @@ def test_mnist_score_judge_on_a_checkpoint(tmp_path):
 def test_train_step_benchmark_runs():
     out = run("train_step.py", "--batch-sizes", "4", "--repeats", "1")
     assert "minigan ms" in out and "batch 4" in out
+
+
+@pytest.mark.slow
+def test_mode_collapse_records_each_run_and_resumes_only_what_is_missing(tmp_path):
+    quick = ("--steps", "3", "--methods", "ns", "--datasets", "ring8", "--out", str(tmp_path))
+    assert "1 runs to go" in run("mode_collapse.py", *quick, "--seeds", "1")
+    out = run("mode_collapse.py", *quick, "--seeds", "2", "--resume")
+    assert "1 runs to go, 1 recorded before" in out and "The 2 runs took" in out
+    lines = (tmp_path / "mode_collapse_runs.jsonl").read_text().splitlines()
+    assert [json.loads(line)["seed"] for line in lines] == [0, 1]
+    # other settings are measured anew; without --resume, nothing recorded is kept
+    assert "2 runs to go" in run("mode_collapse.py", *quick[2:], "--steps", "4", "--seeds", "2", "--resume")
+    assert "2 runs to go" in run("mode_collapse.py", *quick, "--seeds", "2")
+    saved = json.loads((tmp_path / "mode_collapse.json").read_text())
+    assert saved["methods"]["ns"]["ring8"]["steps"] == 3 and set(saved["results"]) == {"ring8/ns"}

@@ -12,6 +12,7 @@ import pytest
 
 import minigan as mg
 from minigan import checkpoint
+from minigan.gan.recipes import LOSSES
 from minigan.gan.training import TrainConfig, Trainer, TrainingDiverged
 
 
@@ -46,9 +47,12 @@ def test_same_seed_same_losses_bit_for_bit(tmp_path):
 
 @pytest.mark.parametrize("loss", ["wgan-gp", "ns", "wgan"])
 def test_an_interrupted_and_resumed_run_gives_the_same_losses(tmp_path, loss):
-    Trainer(toy_config(tmp_path / "whole", loss=loss, steps=6)).train()
-    Trainer(toy_config(tmp_path / "parts", loss=loss, steps=3)).train()
-    Trainer(toy_config(tmp_path / "parts", loss=loss, steps=6), resume=True).train()
+    # A constant learning rate: a decaying one would fall to 0 at the end of the 3-step part
+    # (resuming with a decay: the next test)
+    kw = dict(loss=loss, lr_decay="none")
+    Trainer(toy_config(tmp_path / "whole", steps=6, **kw)).train()
+    Trainer(toy_config(tmp_path / "parts", steps=3, **kw)).train()
+    Trainer(toy_config(tmp_path / "parts", steps=6, **kw), resume=True).train()
     assert read_losses(tmp_path / "parts") == read_losses(tmp_path / "whole")
 
 
@@ -122,13 +126,11 @@ def test_a_config_changed_after_it_was_made_is_checked_again_by_the_trainer(tmp_
 def test_the_trainer_fills_in_the_models_and_the_losss_defaults(tmp_path):
     trainer = Trainer(toy_config(tmp_path, data=None, loss="wgan-gp"))
     assert trainer.cfg.data == "ring8" and trainer.cfg.out == str(tmp_path)
-    assert (trainer.cfg.lr, trainer.cfg.betas, trainer.cfg.n_critic) == (1e-4, (0.5, 0.9), 5)
+    assert (trainer.cfg.lr, trainer.cfg.betas, trainer.cfg.n_critic) == (1e-3, (0.5, 0.9), 5)  # its 2-D lr
     assert isinstance(trainer.opt_g, mg.optim.Adam) and not trainer.recipe.clip
 
 
 def test_a_recipe_can_set_other_defaults_for_2d_data():
-    from minigan.gan.recipes import LOSSES
-
     recipe = dataclasses.replace(LOSSES["wgan-gp"], on_2d={"lr": 1e-3, "n_critic": 2})
     assert (recipe.for_data("2d").lr, recipe.for_data("2d").n_critic) == (1e-3, 2)
     assert recipe.for_data("mnist") is recipe
@@ -518,12 +520,13 @@ def test_a_2d_plot_accounts_for_every_sample():
 
 def test_instance_noise_falls_linearly_to_zero_and_only_ns_noise_has_it_by_default(tmp_path):
     trainer = Trainer(toy_config(tmp_path / "noise", loss="ns-noise", steps=4))
-    assert trainer.cfg.noise_std == 0.1
+    assert trainer.cfg.noise_std == 0.02  # its 2-D default; on images 0.1
+    assert LOSSES["ns-noise"].noise_std == 0.1
     stds = []
     for _ in range(4):
         stds.append(trainer.noise_std_now())
         trainer.train_step()
-    assert stds == pytest.approx([0.1, 0.075, 0.05, 0.025])
+    assert stds == pytest.approx([0.02, 0.015, 0.01, 0.005])
     assert Trainer(toy_config(tmp_path / "plain", loss="ns")).cfg.noise_std == 0.0
     seen = []  # who sees noise: D's real and generated batches without G's graph, then G's samples with it
     noise = mg.gan.losses.instance_noise
@@ -565,10 +568,13 @@ def test_a_resumed_run_keeps_the_defaults_it_began_with(tmp_path):
 
 def test_wgan_gp_brings_its_own_defaults_for_2d_data_and_given_options_win(tmp_path):
     toy = Trainer(toy_config(tmp_path / "toy", loss="wgan-gp", steps=None, batch_size=None))
-    assert (toy.cfg.gp_lambda, toy.cfg.batch_size, toy.total_steps, toy.cfg.lr) == (0.1, 256, 3000, 1e-4)
+    assert (toy.cfg.gp_lambda, toy.cfg.batch_size, toy.total_steps, toy.cfg.lr, toy.cfg.lr_decay) == \
+        (0.1, 256, 6000, 1e-3, "linear")
+    assert [s.total_iters for s in toy.schedulers] == [6000, 6000]
     images = Trainer(toy_config(tmp_path / "dcgan", model="dcgan", data="mnist", loss="wgan-gp", steps=None,
                                 batch_size=None))
-    assert (images.cfg.gp_lambda, images.cfg.batch_size) == (10.0, 64)
+    assert (images.cfg.gp_lambda, images.cfg.batch_size, images.cfg.lr_decay) == (10.0, 64, "none")
+    assert images.schedulers == []
     assert images.total_steps == -(-60_000 // 64 // 5)  # one epoch: 937 batches, 5 to a G step
     given = Trainer(toy_config(tmp_path / "given", loss="wgan-gp", steps=None, epochs=0.5, batch_size=100,
                                gp_lambda=1.0))

@@ -141,17 +141,20 @@ LOSSES: dict[str, LossRecipe] = {
                         penalty="real data, pulled to 0"),
     "wgan": LossRecipe(of_scores(L.wasserstein_critic_loss), wasserstein_g, "WGAN: the Wasserstein critic",
                        logits=False, optimizer_name="rmsprop", lr=5e-5, n_critic=5, clip=True),
-    # On 2-D data, the WGAN-GP authors' toy settings (their gan_toy.py: lambda 0.1, batch 256), for the
-    # 3,000 steps that cover every ring8 mode (measured: docs/benchmarks.md)
+    # On 2-D data, the WGAN-GP authors' toy settings (their gan_toy.py: lambda 0.1, batch 256), with a
+    # learning rate 10x theirs that falls linearly to 0 over 6,000 steps: chosen from measurements
+    # over 5 seeds on ring8 and grid25, docs/benchmarks.md
     "wgan-gp": LossRecipe(wasserstein_gp_d, wasserstein_g, "WGAN-GP: gradient penalty (--gp-lambda)", logits=False,
                           penalty="interpolates, pulled to 1", lr=1e-4, betas=(0.5, 0.9), n_critic=5, gp_lambda=10.0,
-                          on_2d={"gp_lambda": 0.1, "batch_size": 256, "steps": 3000}),
+                          on_2d={"gp_lambda": 0.1, "batch_size": 256, "lr": 1e-3, "lr_decay": "linear", "steps": 6000}),
     "hinge": LossRecipe(of_scores(L.hinge_discriminator_loss), of_fake_scores(L.hinge_generator_loss),
                         "hinge loss (SNGAN, BigGAN)", logits=False),
     "lsgan": LossRecipe(of_scores(L.least_squares_discriminator_loss), of_fake_scores(L.least_squares_generator_loss),
                         "LSGAN: least squares on D's raw score", logits=False),
+    # On 2-D data the noise starts near the mixtures' own spread (0.01 on ring8, 0.05 on grid25): 0.1,
+    # 10x ring8's, cost it modes (measured: docs/benchmarks.md)
     "ns-noise": LossRecipe(cross_entropy_d, nonsaturating_g, "non-saturating, instance noise on D's inputs, falling "
-                           "to 0 (--noise-std)", noise_std=0.1),
+                           "to 0 (--noise-std)", noise_std=0.1, on_2d={"noise_std": 0.02}),
     "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty, "
                              "weighed by --lambda1..4", penalty="interpolates, pulled to 1"),
 }
