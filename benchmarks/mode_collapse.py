@@ -1,7 +1,7 @@
 """Mode collapse (模式崩溃) on 2-D mixtures: how many modes each GAN method covers, and how well.
 
     python benchmarks/mode_collapse.py --jobs 2        # ring8 and grid25, 9 methods, 5 seeds each
-    python benchmarks/mode_collapse.py --steps 500 --seeds 1 --methods ns ns-r1   # a quick look
+    python benchmarks/mode_collapse.py --steps 500 --seeds 1 --methods ns ns-r1 --out look  # a quick look
     python benchmarks/mode_collapse.py --jobs 2 --resume   # go on from the runs already recorded
 
 For each dataset, method and seed it trains the `toy` GAN, draws 2,500 samples and reports the
@@ -22,7 +22,7 @@ seeded, so ``--jobs`` changes the wall time, not the numbers.
 All of it takes hours on two cores, so each finished run is recorded as it ends (one JSON line in
 ``mode_collapse_runs.jsonl``, and the first seed's samples, which the figure draws, in
 ``mode_collapse_samples.npz``): ``--resume`` runs only what is not recorded yet with the same
-settings, and the table covers every recorded run.
+settings, and the table covers every recorded run. ``--fresh`` discards the records.
 """
 import argparse
 import concurrent.futures
@@ -115,9 +115,11 @@ class Records:
     """The runs finished so far, kept in ``folder`` as they end: one JSON line each (its dataset,
     method, seed, settings asked for and used, metrics and seconds), and the first seed's samples."""
 
+    LINES, SAMPLES = "mode_collapse_runs.jsonl", "mode_collapse_samples.npz"
+
     def __init__(self, folder, resume):
-        self.lines = os.path.join(folder, "mode_collapse_runs.jsonl")
-        self.samples_path = os.path.join(folder, "mode_collapse_samples.npz")
+        self.lines = os.path.join(folder, self.LINES)
+        self.samples_path = os.path.join(folder, self.SAMPLES)
         self.runs, self.samples = {}, {}
         if not resume:
             for path in (self.lines, self.samples_path):
@@ -171,9 +173,13 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"), help="folder for the figure and JSON")
     parser.add_argument("--resume", action="store_true", help="keep the runs recorded in --out (with the same "
                         "settings) and run only the others")
+    parser.add_argument("--fresh", action="store_true", help="discard the runs recorded in --out and start again")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     labels = {method: METHODS[method][0] for method in METHODS}
+    if os.path.exists(os.path.join(args.out, Records.LINES)) and not (args.resume or args.fresh):
+        parser.error(f"{args.out} holds recorded runs (hours of them, perhaps): pass --resume to go on from them, "
+                     "--fresh to discard them, or another --out")
     records = Records(args.out, args.resume)
     tasks = [(d, m, s) for d in args.datasets for m in args.methods for s in range(args.seeds)
              if not records.done(d, m, s, run_key(m, args))]

@@ -1,51 +1,154 @@
-"""Lesson 1: automatic differentiation (自动微分), to any order.
+# %% [markdown]
+# # Lesson 1: automatic differentiation (自动微分), to any order
+#
+# A GAN trained with a gradient penalty differentiates a gradient. This lesson shows how minigan
+# does that: every op's backward pass is made of ops too, so a backward pass can itself be
+# differentiated.
+#
+# Step through it with `minigan lesson 1`, or run it with `python lessons/01_autograd.py`.
+# Every step prints what it shows and asserts it: if minigan ever stops doing what the text says,
+# the lesson fails.
 
-Run it: python lessons/01_autograd.py   (each step prints what it shows; read the code beside it)
-
-A GAN trained with a gradient penalty differentiates a gradient. This lesson shows how minigan
-does that: every op's backward pass is made of ops too, so a backward pass can itself be
-differentiated.
-"""
+# %%
 import numpy as np
 
 import minigan as mg
+from minigan import lessons
 
+opts = lessons.options("01_autograd", seed=0)
+mg.manual_seed(opts.seed)  # the random inputs of step 4 and of the exercise's check
 
-def step(title):
-    print(f"\n=== {title}")
+# %% [markdown]
+# ## 1. A graph is recorded as you compute
+#
+# Each result of an op on a tensor that requires a gradient remembers the op that made it, its
+# `grad_fn`: the last node of the graph. The node's `inputs` are the tensors the op was given,
+# here `tanh(x)` and `x` itself.
 
-
-step("1. A graph is recorded as you compute")
+# %%
 x = mg.tensor([0.3, -1.2, 2.0], requires_grad=True)
 y = mg.tanh(x) * x
-print("y =", y)  # grad_fn names the op that made y: the last node of the graph
+print("y =", y)
 print("y.grad_fn.inputs:", y.grad_fn.inputs)
+assert type(y.grad_fn).__name__ == "Mul" and y.grad_fn.inputs[1] is x
 
-step("2. backward() fills .grad of the leaves; grad() returns gradients instead")
+# %% [markdown]
+# ## 2. `backward()` fills `.grad` of the leaves; `grad()` returns gradients instead
+#
+# Both give $\frac{d}{dx} x \tanh x = \tanh x + x (1 - \tanh^2 x)$. `mg.grad` returns the
+# gradient and leaves `x.grad` as it was.
+
+# %%
 y.sum().backward()
 print("dy/dx  (backward):", x.grad)
+x_grad = x.grad.numpy().copy()
 (g,) = mg.grad((mg.tanh(x) * x).sum(), x)
-print("dy/dx  (grad)    :", g, "  x.grad is untouched by grad()")
+print("dy/dx  (grad)    :", g)
+t = np.tanh(x.numpy())
+print("by hand          :", t + x.numpy() * (1 - t**2))
+assert np.allclose(g.numpy(), t + x.numpy() * (1 - t**2)) and np.allclose(x.grad.numpy(), g.numpy())
+assert np.array_equal(x.grad.numpy(), x_grad)  # grad() left x.grad untouched
 
-step("3. create_graph=True: the gradient is a differentiable tensor")
+# %% [markdown]
+# ## 3. `create_graph=True`: the gradient is a differentiable tensor
+#
+# With `create_graph=True` the backward pass records its own graph, so its result can be
+# differentiated again: the second derivative of tanh is $-2 \tanh x \, (1 - \tanh^2 x)$.
+
+# %%
 (g,) = mg.grad(mg.tanh(x).sum(), x, create_graph=True)
 (h,) = mg.grad(g.sum(), x)
-t = np.tanh(x.numpy())
 print("d2/dx2 tanh  minigan    :", h.numpy())
 print("             -2 t (1-t^2):", -2 * t * (1 - t**2))
+assert np.allclose(h.numpy(), -2 * t * (1 - t**2))
 
-step("4. Check any derivative against finite differences")
+# %% [markdown]
+# ## 4. Check any derivative against finite differences, in float64
+#
+# `mg.gradcheck` compares the gradient backward computes with central differences,
+# $(f(x + \epsilon) - f(x - \epsilon)) / 2\epsilon$ with $\epsilon = 10^{-6}$, and
+# `mg.gradgradcheck` does the same for the backward pass itself. Both need float64 inputs. In
+# float32, whose numbers near 0.3 are 3e-8 apart, $x \pm \epsilon$ and the two values of $f$ are
+# each rounded by up to 1% of the $2 \cdot 10^{-6}$ between them, so the difference quotient is off
+# by more than gradcheck's tolerance (0.1%) allows: rounding swamps the gradient. Below, the slope
+# of tanh at 0.3 both ways, and what gradcheck says when given float32.
+
+# %%
+exact = 1 - np.tanh(0.3) ** 2
+for dtype in (np.float32, np.float64):
+    x0, eps = dtype(0.3), dtype(1e-6)
+    estimate = (np.tanh(x0 + eps) - np.tanh(x0 - eps)) / (2 * eps)
+    error = abs(estimate - exact) / exact
+    print(f"{dtype.__name__}: central difference {estimate:.10f}, exact {exact:.10f}, relative error {error:.1e}")
+    assert error > 1e-3 if dtype is np.float32 else error < 1e-8
+
 a = mg.randn(3, 4, dtype=mg.float64, requires_grad=True)
 print("gradcheck    :", mg.gradcheck(lambda a: mg.softmax(a, 1), (a,)))
 print("gradgradcheck:", mg.gradgradcheck(lambda a: mg.softmax(a, 1), (a,)))
+try:
+    mg.gradcheck(mg.tanh, (mg.randn(3, requires_grad=True),))  # float32, minigan's default
+except mg.GradcheckError as refusal:
+    print("given float32:", refusal)
+else:
+    raise AssertionError("gradcheck accepted float32 inputs")
 
-step("5. A Hessian-vector product without the Hessian")
+# %% [markdown]
+# ## 5. A Hessian-vector product without the Hessian
+#
+# For $f(w) = w_0^3 + w_1^3 + w_0 w_1$ the Hessian is $\begin{pmatrix} 6 w_0 & 1 \\ 1 & 6 w_1 \end{pmatrix}$.
+# Differentiating $\nabla f \cdot v$ gives $H v$ at the cost of two backward passes, without ever
+# forming $H$: the double backward a gradient penalty's training step runs.
+
+# %%
 w = mg.tensor([1.0, -2.0], dtype=mg.float64, requires_grad=True)
 v = mg.tensor([0.5, 1.0], dtype=mg.float64)
-f = (w ** 3).sum() + w[0] * w[1]  # Hessian [[6 w0, 1], [1, 6 w1]]
+f = (w**3).sum() + w[0] * w[1]
 (gw,) = mg.grad(f, w, create_graph=True)
 (hv,) = mg.grad((gw * v).sum(), w)
-print("H v =", hv.numpy(), " expected", np.array([[6.0, 1.0], [1.0, -12.0]]) @ v.numpy())
+expected = np.array([[6.0, 1.0], [1.0, -12.0]]) @ v.numpy()
+print("H v =", hv.numpy(), " expected", expected)
+assert np.allclose(hv.numpy(), expected)
 
-# Exercise: write `def cube(x): return x * x * x` and check with gradgradcheck that its third
-# derivative is 6 everywhere (take mg.grad three times with create_graph=True).
+# %% [markdown]
+# ## Exercise: the third derivative of $x^3$
+#
+# 1. Write `cube(x)`, returning `x * x * x`.
+# 2. Check its first and second derivatives with `mg.gradcheck(cube, (x,))` and
+#    `mg.gradgradcheck(cube, (x,))`. Give them a float64 tensor,
+#    `x = mg.randn(5, dtype=mg.float64, requires_grad=True)`: with minigan's default float32 they
+#    stop with "inputs must be float64" (step 4 says why).
+# 3. Write `third_derivative(x)`, returning $\frac{d^3}{dx^3}$ of `cube(x).sum()`: take `mg.grad`
+#    three times, with `create_graph=True` the first two times so that each gradient can be
+#    differentiated again. It should be 6 everywhere.
+#
+# Then run `check_exercise(cube, third_derivative)`, defined in the next cell: it says "Right"
+# or fails with an assertion that says what is wrong. A solution follows it; try first.
+
+# %%
+def check_exercise(cube, third_derivative) -> None:
+    """Check the exercise's answer on random float64 inputs: cube against finite differences, and
+    its third derivative against 6."""
+    x = mg.randn(5, dtype=mg.float64, requires_grad=True)
+    assert np.allclose(cube(x).numpy(), x.numpy() ** 3), "cube(x) should be x * x * x"
+    assert mg.gradcheck(cube, (x,)) and mg.gradgradcheck(cube, (x,))
+    third = third_derivative(x)
+    assert np.allclose(third.numpy(), 6.0), f"the third derivative of x^3 is 6 everywhere, got {third.numpy()}"
+    print("Right: cube's derivatives pass gradcheck and gradgradcheck, and its third derivative is 6 everywhere.")
+
+
+# %% [markdown]
+# ### A solution
+
+# %%
+def cube(x):
+    return x * x * x
+
+
+def third_derivative(x):
+    (first,) = mg.grad(cube(x).sum(), x, create_graph=True)
+    (second,) = mg.grad(first.sum(), x, create_graph=True)
+    (third,) = mg.grad(second.sum(), x)
+    return third
+
+
+check_exercise(cube, third_derivative)

@@ -1,67 +1,137 @@
-"""Lesson 2: the GAN losses of the articles, and where the articles go wrong.
+# %% [markdown]
+# # Lesson 2: the GAN losses of the articles, and where the articles go wrong
+#
+# The discriminator outputs a logit $l$ and $D = \sigma(l)$. Every loss below is in
+# `minigan.gan`, written as its formula; the articles' own wrong forms are in
+# `minigan.gan.articles`, to run beside the right ones. Each formula links its row of the formula
+# audit, [docs/formulas.md](../docs/formulas.md), by id (`A003-14`: article 003, item 14), where
+# the article's words are quoted.
+#
+# Step through it with `minigan lesson 2`, or run it with `python lessons/02_gan_losses.py`.
+# Every step prints what it shows and asserts it.
 
-Run it: python lessons/02_gan_losses.py
-
-The discriminator outputs a logit l and D = sigmoid(l). Every loss below is in minigan.gan,
-written as its formula; here we look at how they behave.
-"""
+# %%
 import numpy as np
 
 import minigan as mg
-from minigan import gan
+from minigan import gan, lessons
+
+opts = lessons.options("02_gan_losses", seed=0)
+mg.manual_seed(opts.seed)  # step 5's random batches and generator
 
 
-def step(title):
-    print(f"\n=== {title}")
+def slope(loss, at: mg.Tensor) -> np.ndarray:
+    """d loss / d at, as a NumPy array."""
+    (g,) = mg.grad(loss, at)
+    return g.numpy()
 
 
-step("1. The minimax value V(D, G) (极小极大博弈; articles 000, 002, 004)")
-real, fake = mg.tensor([2.0, 1.5]), mg.tensor([-1.0, -3.0])
-print("V = E[log D(x)] + E[log(1 - D(G(z)))] =", gan.minimax_value(real, fake).item())
+# %% [markdown]
+# ## 1. The minimax value V(D, G) (极小极大博弈; articles 000, 002, 004)
+#
+# $V(D, G) = \mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]$, which D maximises and G
+# minimises (A000-6: correct; article 000 calls it "GMM", and its "AT-GAN" is this plain GAN,
+# A000-1). A loss is minimised, so D's loss is $-V$: the binary cross-entropy with reals
+# labelled 1 and fakes 0. Article 002 gives $V$ itself as D's loss (A002-5): descending it would
+# *lower* D's output on real data.
+
+# %%
+real, fake = mg.tensor([2.0, 1.5]), mg.tensor([-1.0, -3.0])  # D's logits on two real, two fake samples
+V = gan.minimax_value(real, fake).item()
+sig = 1 / (1 + np.exp(-np.array([2.0, 1.5, -1.0, -3.0])))
+print("V = E[log D(x)] + E[log(1 - D(G(z)))] =", V)
 print("discriminator loss -V               =", gan.discriminator_loss(real, fake).item())
+assert np.isclose(V, np.mean(np.log(sig[:2])) + np.mean(np.log(1 - sig[2:])))
+assert np.isclose(gan.discriminator_loss(real, fake).item(), -V)
+real_logits = mg.tensor([2.0, 1.5], dtype=mg.float64, requires_grad=True)
+print("article 002's L_D = V: d L_D / d logit of D(x) =", slope(gan.minimax_value(real_logits, fake), real_logits),
+      "(positive: descending it lowers D(x))")
+assert (slope(gan.minimax_value(real_logits, fake), real_logits) > 0).all()
 
-step("2. Saturating vs non-saturating generator loss (articles 002 and 003)")
-print("logit of D(G(z))   d/dl E[log(1-D)]   d/dl -E[log D]   article 000's sum (audit A000-5)")
+# %% [markdown]
+# ## 2. Saturating vs non-saturating generator loss (articles 002 and 003)
+#
+# Article 002's $L_G = \mathbb{E}_z[\log(1 - D(G(z)))]$ (A002-4) is the minimax game's own
+# generator loss; article 003's $L(G) = -\mathbb{E}_z[\log D(G(z))]$ (A003-7) is the
+# non-saturating one, minigan's default. Early on D rejects fakes (very negative logits): the
+# saturating gradient vanishes there, the non-saturating one is close to -1. Article 000's
+# generator "gradient" is the sum of the two (A000-5), and it is positive there: a descent step on
+# it makes the fakes look more fake.
+#
+# Article 002 blames vanishing gradients on losses that are "non-continuous" (A002-17). They are
+# smooth: gradcheck agrees with finite differences all along the saturating loss, even where its
+# gradient has all but vanished. It vanishes because $\log(1 - \sigma(l))$ flattens as $l \to -\infty$.
+
+# %%
+print("logit of D(G(z))   d/dl E[log(1-D)]   d/dl -E[log D]   article 000's sum")
 for l in [-8.0, -4.0, 0.0, 4.0]:
     z = mg.tensor([l], dtype=mg.float64, requires_grad=True)
-    (gs,) = mg.grad(gan.generator_loss_saturating(z), z)
-    (gn,) = mg.grad(gan.generator_loss_nonsaturating(z), z)
-    (gsum,) = mg.grad(gan.articles.article000_summed_generator_loss(z), z)
-    print(f"{l:16.1f}   {gs.item():16.5f}   {gn.item():14.5f}   {gsum.item():14.5f}")
+    gs = slope(gan.generator_loss_saturating(z), z).item()
+    gn = slope(gan.generator_loss_nonsaturating(z), z).item()
+    gsum = slope(gan.articles.article000_summed_generator_loss(z), z).item()
+    print(f"{l:16.1f}   {gs:16.5f}   {gn:14.5f}   {gsum:14.5f}")
+    assert mg.gradcheck(gan.generator_loss_saturating, (z,))
     if l < 0:  # descending: the non-saturating loss raises the logit, the sum lowers it further
-        assert gn.item() < -0.9 and gsum.item() > 0.9 and abs(gs.item()) < 0.02
-print("Early on D rejects fakes (very negative logits): the saturating gradient vanishes,")
-print("the non-saturating one is close to -1. Article 000's sum of the two is positive there:")
-print("a descent step on it makes the fakes look more fake.")
+        assert gn < -0.9 and gsum > 0.9 and abs(gs) < 0.02
 
-step("3. Article 003's discriminator labels everything 'real' (formula audit A003-14)")
-print("Its code: cross_entropy(ones_like(logits[:batch_size]), logits), logits = D(cat[real, fake]):")
-print("labels made from the real half, applied to every output, fakes included (as it can run;")
-print("as written the shapes differ). Its D ends in a sigmoid and the loss takes logits, so the")
-print("probabilities p pass through a second sigmoid. The fakes' part of the loss and its slope:")
+# %% [markdown]
+# ## 3. Article 003's discriminator labels everything "real" (A003-14), its generator helps D (A003-15)
+#
+# Its code, `cross_entropy(ones_like(logits[:batch_size]), logits)` with
+# `logits = D(cat[real, fake])`, makes labels from the real half and applies them to every
+# output, fakes included (as it can run; as written the shapes differ). Its D ends in a sigmoid
+# and the loss takes logits, so the probabilities $p$ pass through a second sigmoid. The slope of
+# the fakes' part of the loss is negative: descending it raises D(G(z)), so D learns to accept
+# fakes. The right loss, reals 1 and fakes 0, has a positive slope there: it rejects them.
+#
+# Its generator's loss labels G's samples 0, "fake": its slope in D(G(z)) is positive, so each
+# step of G lowers D(G(z)) and makes D's job easier. The article's own $L(G)$ (A003-7) needs label 1.
+
+# %%
 p_fake = mg.tensor([0.1, 0.9], dtype=mg.float64, requires_grad=True)
 p_real = mg.tensor([0.9, 0.9], dtype=mg.float64)
-(slope,) = mg.grad(gan.articles.article003_discriminator_loss(p_real, p_fake), p_fake)
-print("d loss / d D(G(z)) =", slope.numpy(), "(negative: descending it raises D(G(z)), D accepts fakes)")
-assert (slope.numpy() < 0).all()
+d_slope = slope(gan.articles.article003_discriminator_loss(p_real, p_fake), p_fake)
+print("article 003's D loss:  d loss / d D(G(z))             =", d_slope)
+assert (d_slope < 0).all()
 logit = mg.tensor([-2.0, 2.0], dtype=mg.float64, requires_grad=True)
-(slope,) = mg.grad(gan.discriminator_loss(mg.tensor([2.0, 2.0], dtype=mg.float64), logit), logit)
-print("the right loss, reals 1 and fakes 0: d loss / d logit of D(G(z)) =", slope.numpy(), "(positive: rejects them)")
-assert (slope.numpy() > 0).all()
+right_slope = slope(gan.discriminator_loss(mg.tensor([2.0, 2.0], dtype=mg.float64), logit), logit)
+print("the right D loss:      d loss / d logit of D(G(z))    =", right_slope)
+assert (right_slope > 0).all()
+g_slope = slope(gan.articles.article003_generator_loss(p_fake), p_fake)
+print("article 003's G loss:  d loss / d D(G(z))             =", g_slope)
+assert (g_slope > 0).all()
 
-step("4. Article 004 flips the sign of one term (formula audit A004-6)")
-print("Its L_GAN = -E[log D(x)] + E[log(1 - D(G(z)))] is neither V nor -V:")
+# %% [markdown]
+# ## 4. Article 004 flips the sign of one term (A004-6)
+#
+# Its $L_{GAN} = -\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(G(z)))]$ is neither $V$ nor $-V$.
+# Minimised by D, its slope in D(G(z))'s logits is negative: D learns to accept fakes. The
+# consistent pair is $L_D = -V$ and $L_G = V$ (only the second term of $V$ depends on G).
+
+# %%
 value = gan.articles.article004_gan_loss(real, fake).item()
-v = gan.minimax_value(real, fake).item()
-print(f"L_GAN = {value:.5f}, V = {v:.5f}, -V = {-v:.5f}")
-assert not np.isclose(value, v) and not np.isclose(value, -v)
+print(f"L_GAN = {value:.5f}, V = {V:.5f}, -V = {-V:.5f}")
+assert not np.isclose(value, V) and not np.isclose(value, -V)
 fake_logits = mg.tensor([-1.0, -3.0], dtype=mg.float64, requires_grad=True)
-(slope,) = mg.grad(gan.articles.article004_gan_loss(real.to(mg.float64), fake_logits), fake_logits)
-print("minimised by D, its slope in D(G(z))'s logits is", slope.numpy(), "(negative: D learns to accept fakes)")
-assert (slope.numpy() < 0).all()
-print("The consistent pair is L_D = -V and L_G = V (only the second term depends on G).")
+d_slope = slope(gan.articles.article004_gan_loss(real.to(mg.float64), fake_logits), fake_logits)
+print("d L_GAN / d logit of D(G(z)) =", d_slope)
+assert (d_slope < 0).all()
 
-step("5. The gradient penalty of WGAN-GP (梯度惩罚, article 001) is a second derivative")
+# %% [markdown]
+# ## 5. The gradient penalty of WGAN-GP (梯度惩罚, article 001) is a second derivative
+#
+# Article 001's "GPAT" is gradient-penalised adversarial training (A001-1): WGAN-GP's
+# $\lambda\,\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]$. For a linear critic
+# $D(x) = x w$ the input gradient is $w$ everywhere, so the penalty is $\lambda(\lvert w \rvert - 1)^2$
+# and its gradient in $w$ is $2\lambda(\lvert w \rvert - 1)\, w / \lvert w \rvert$: minigan gets both
+# by differentiating a gradient.
+#
+# Article 001's code (A001-9) penalises the gap $(D(x) - D(G(z)))^2$ instead, and its "gradient"
+# term, of $D(x)$ with respect to G's weights, is 0 under a `stop_gradient`. The gap term does
+# train D, the wrong way: it pulls D's scores of real and generated samples together, so that
+# after one gradient step on it D tells them apart less.
+
+# %%
 w = mg.tensor([[0.6], [0.8], [1.2]], requires_grad=True)
 critic = lambda x: x @ w  # noqa: E731   a linear critic: its input gradient is w everywhere
 x, g = mg.randn(8, 3), mg.randn(8, 3)
@@ -70,9 +140,9 @@ gp = gan.gradient_penalty(critic, x, g, lambda_=10.0)
 norm = float(np.linalg.norm(w.numpy()))
 print(f"penalty = 10 (|w| - 1)^2 = {10 * (norm - 1) ** 2:.5f}; minigan: {gp.item():.5f}")
 print("d penalty / dw =", dw.numpy().ravel(), "expected", (20 * (norm - 1) * w.numpy() / norm).ravel())
-print("Article 001's code (formula audit A001-9) penalises the gap (D(x) - D(G(z)))^2 instead, and its")
-print("'gradient' term, of D(x) with respect to G's weights, is 0 under a stop_gradient. The gap term")
-print("does train D, the wrong way: it pulls D's scores of real and generated samples together.")
+assert np.isclose(gp.item(), 10 * (norm - 1) ** 2, rtol=1e-5)
+assert np.allclose(dw.numpy(), 20 * (norm - 1) * w.numpy() / norm, rtol=1e-4)
+
 G = mg.nn.Linear(3, 3)
 as_coded = gan.articles.article001_penalty_as_coded(critic, G.parameters(), x, G(g))
 gap = ((critic(x) - critic(G(g))) ** 2).mean()
@@ -82,17 +152,30 @@ assert np.isclose(as_coded.item(), gap.item())
 with mg.no_grad():
     stepped = lambda v: v @ (w - 0.05 * dw)  # noqa: E731   the critic after one gradient step on it
     gap_after = ((stepped(x) - stepped(G(g))) ** 2).mean()
-print(f"one gradient step on it: squared gap {gap.item():.5f} -> {gap_after.item():.5f} (D tells them apart less)")
+print(f"one gradient step on it: squared gap {gap.item():.5f} -> {gap_after.item():.5f}")
 assert gap_after.item() < gap.item()
 
-step("6. InfoGAN's mutual-information term (互信息): a code that Q can read back")
+# %% [markdown]
+# ## 6. InfoGAN's mutual-information term (互信息): a code that Q can read back
+#
+# InfoGAN gives G a code $c$ (here one of 10) beside the noise, and a head $Q$ on D that guesses
+# $c$ back from the sample. Its loss $-\mathbb{E}[\log Q(c \mid x)]$ bounds the mutual information
+# from below: $L_I = \log 10 - \text{loss} \le I(c; x)$. A $Q$ that knows nothing (uniform) has
+# loss $\log 10$ and bound 0; a $Q$ that reads every code has a bound close to $\log 10$.
+# G and Q both lower the loss, so each of the 10 codes must draw samples Q can tell apart.
+#
+# Not shown here but measured (docs/training.md, "InfoGAN: finding the digits without labels"):
+# on MNIST (`minigan train --model infogan`) the codes come to follow the digits in part, without
+# labels, and some codes learn a style instead, such as the slant of a 1 (`minigan eval`
+# measures `code_purity`).
+
+# %%
 codes = mg.tensor([0, 1, 2, 3])
+bounds = {}
 for name, logits in (("Q knows nothing (uniform)", mg.zeros(4, 10)),
                      ("Q reads every code", 8.0 * mg.nn.functional.one_hot(codes, 10).to(mg.float32))):
     loss = gan.info_loss(logits, codes).item()
-    bound = round(np.log(10) - loss, 4) + 0.0  # + 0.0: no "-0.0000"
-    print(f"{name:27s} loss -E[log Q(c|x)] = {loss:.4f};  bound L_I on I(c; x) = log 10 - loss = {bound:.4f}")
-print("G and Q both lower the loss, so each of the 10 codes must draw samples Q can tell apart:")
-print("on MNIST (minigan train --model infogan) the codes come to follow the digits in part, without")
-print("labels, and some codes learn a style instead, such as the slant of a 1 (minigan eval measures")
-print("code_purity). Measured runs: docs/training.md, 'InfoGAN: finding the digits without labels'.")
+    bounds[name] = round(np.log(10) - loss, 4) + 0.0  # + 0.0: no "-0.0000"
+    print(f"{name:27s} loss -E[log Q(c|x)] = {loss:.4f};  bound L_I on I(c; x) = log 10 - loss = {bounds[name]:.4f}")
+assert bounds["Q knows nothing (uniform)"] == 0.0
+assert bounds["Q reads every code"] > 0.99 * np.log(10)

@@ -1,29 +1,38 @@
-"""Lesson 3: mode collapse (模式崩溃), seen and measured on 8 Gaussians in a ring.
+# %% [markdown]
+# # Lesson 3: mode collapse (模式崩溃), seen and measured on 8 Gaussians in a ring
+#
+# Article 002 names mode collapse as one of the open problems of GANs (A002-12 in
+# [the formula audit](../docs/formulas.md)): the generator finds a few outputs that fool D and
+# stays there, covering some modes of the data and ignoring the rest. On images it is hard to
+# see; on a 2-D mixture with known centres we can count it.
+#
+# Step through it with `minigan lesson 3`, or run it with `python lessons/03_mode_collapse.py`
+# (about a minute on two CPU cores; `--fast` trains 2,000 steps instead of 3,000). It trains small
+# GANs from a seed, `--seed N` (default 1): another seed gives other numbers, but the same checks
+# pass (tried with seeds 0 to 9). Figures go to `lesson_figures/03_mode_collapse/` (`--out` to
+# change).
 
-Run it: python lessons/03_mode_collapse.py      (about a minute on a laptop's CPU)
-
-Article 002 names mode collapse as one of the open problems of GANs: the generator finds a few
-outputs that fool D and stops there, covering some modes of the data and ignoring the rest.
-On images it is hard to see; on a 2-D mixture with known centres we can count it.
-Pictures go to runs/lessons/.
-"""
+# %%
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread is a little faster
+# Small matrices run a little faster on one BLAS thread (docs/benchmarks.md). NumPy reads this as it
+# loads, so it counts when the lesson runs as a script or in a fresh kernel; `minigan lesson` has
+# loaded NumPy already: there, set it in the shell (OPENBLAS_NUM_THREADS=1 minigan lesson 3).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import csv
+import itertools
 
 import numpy as np
 
-from minigan import data, plotting, tensor
+from minigan import data, lessons, plotting, tensor
 from minigan.evaluation import generate, point_metrics
 from minigan.gan.training import TrainConfig, Trainer
 
-OUT = os.path.join("runs", "lessons")
+opts = lessons.options("03_mode_collapse", seed=1)
 modes = data.ring8_modes()
 STD = 0.01  # each ring8 mode's standard deviation
-
-
-def step(title):
-    print(f"\n=== {title}")
+print(f"seed {opts.seed}{', fast' if opts.fast else ''}; figures in {opts.out}/")
 
 
 def report(name, samples):
@@ -33,51 +42,107 @@ def report(name, samples):
     return m
 
 
-step("1. The three numbers (VEEGAN, PacGAN), on samples whose answer we know")
-rng = np.random.default_rng(0)
-report("samples of the data itself", data.ring8(2500, rng=rng))
-report("every sample at one mode (collapse)", modes[np.zeros(2500, dtype=int)] + STD * rng.standard_normal((2500, 2)))
-report("uniform noise over the square", rng.uniform(-1.5, 1.5, (2500, 2)))
-print("High quality: within 3 std of the nearest mode (98.9% for true samples, in 2-D).")
-print("Reverse KL of the mode histogram to uniform: 0 when balanced, log 8 = 2.079 at one mode.")
+# %% [markdown]
+# ## 1. The three numbers (VEEGAN, PacGAN), on samples whose answer we know
+#
+# Each sample is assigned to its nearest mode. It is of *high quality* when it lies within 3 std
+# of that mode: 98.9% of the data's own samples do, in 2-D. A mode is *covered* when at least one
+# high-quality sample lands on it. The *reverse KL* of the histogram of high-quality samples over
+# the modes to the uniform one is 0 when they are balanced, and $\log 8 = 2.079$ when all sit at
+# one mode. Uniform noise over the square lands a few samples near some modes: covered modes alone
+# do not tell a good generator from noise, high quality does.
+
+# %%
+rng = np.random.default_rng(opts.seed)
+truth = report("samples of the data itself", data.ring8(2500, rng=rng))
+one = report("every sample at one mode (collapse)", modes[0] + STD * rng.standard_normal((2500, 2)))
+noise = report("uniform noise over the square", rng.uniform(-1.5, 1.5, (2500, 2)))
+assert abs(truth["high_quality"] - (1 - np.exp(-9 / 2))) < 0.01 and truth["modes_covered"] == 8
+assert truth["reverse_kl"] < 0.01 and one["modes_covered"] == 1 and np.isclose(one["reverse_kl"], np.log(8))
+assert noise["modes_covered"] > 1 and noise["high_quality"] < 0.01
 
 
+# %% [markdown]
+# ## 2. A plain GAN (minimax loss, article 002's V(D, G)) through training
+#
+# A small GAN (the `toy` model: 2-D noise into three ReLU layers of 128 units, and a critic of the
+# same size) trains on ring8 with the minimax loss, and every few hundred steps 2,500 of its
+# samples are counted. Watch the modes covered: the minimax GAN misses some of the modes, and it
+# loses modes it had found: from one count to the next, the number falls as well as rises. G
+# moves its samples from mode to mode rather than settling, which is mode collapse while it
+# happens. Its samples also string out in arcs between modes: at most counts fewer than half of
+# them are of high quality (of the data's own samples, 98.9% are). The figures show the samples
+# after the last step, and the three numbers through training.
+
+# %%
 def train(name, steps, **options):
-    config = TrainConfig(model="toy", data="ring8", out=os.path.join(OUT, name), steps=steps, batch_size=256,
-                         lr=1e-3, r1_gamma=0.1, sample_every=10**9, checkpoint_every=10**9, progress=False, **options)
+    """Train the toy GAN on ring8 for ``steps`` steps into a run folder beside the figures."""
+    config = TrainConfig(model="toy", data="ring8", out=str(opts.out / name), steps=steps, batch_size=256, lr=1e-3,
+                         r1_gamma=0.1, seed=opts.seed, sample_every=10**9, checkpoint_every=10**9, progress=False,
+                         **options)
     if os.path.exists(os.path.join(config.out, "last.npz")):
         os.remove(os.path.join(config.out, "last.npz"))  # a lesson starts afresh each time
     trainer = Trainer(config)
     trainer.train()
     samples = generate(trainer.sampler, 2500, seed=1)
-    plotting.save_points(samples, os.path.join(OUT, f"{name}.png"), "ring8", title=name)
-    return trainer.sampler, samples
+    plotting.save_points(samples, opts.figure(f"{name}.png"), "ring8", title=f"{name}, seed {opts.seed}")
+    return trainer, samples
 
 
-step("2. A plain GAN (minimax loss, article 002's V(D, G)) through training")
-for steps in (300, 1000):
-    report(f"minimax GAN, {steps} steps", train(f"minimax_{steps}", steps, loss="minimax")[1])
-print("Watch the modes covered: the minimax GAN drops or never finds some of them, and its")
-print("samples form arcs between modes (low quality). Run it again with another seed: it differs.")
+steps, every = (2000, 200) if opts.fast else (3000, 250)
+minimax, samples = train("minimax", steps, loss="minimax", eval_every=every)
+with open(minimax.path("metrics.csv")) as f:  # the trainer counted 2,500 samples every `every` steps
+    counts = [(int(row["step"]), int(float(row["modes_covered"])), float(row["high_quality"]))
+              for row in csv.DictReader(f)]
+print(" step  modes covered  high quality")
+for step, covered, quality in counts:
+    print(f"{step:5d}  {covered:7d}/8     {100 * quality:8.1f}%")
+covered = [c for _, c, _ in counts]
+assert min(covered) < 8, "the minimax GAN covered every mode at every count"
+assert any(later < earlier for earlier, later in itertools.pairwise(covered)), "it never lost a mode it had found"
+assert np.median([quality for _, _, quality in counts]) < 0.5
+lessons.show(opts.figure("minimax.png"))
+lessons.show(minimax.path("metrics.png"))
 
-step("3. A GAN that settles: NS loss + R1, learning rate decayed to 0, average of G's weights")
-gan, samples = train("recipe_3000", 3000, loss="ns-r1", lr_decay="linear", ema=0.999)
-report("NS + R1 + decay + EMA, 3000 steps", samples)
-print("benchmarks/mode_collapse.py runs this 10x longer over 5 seeds: its results are in docs/benchmarks.md.")
+# %% [markdown]
+# ## 3. A GAN that settles: NS loss + R1, learning rate decayed to 0, average of G's weights
+#
+# The non-saturating loss with an R1 penalty on D's gradient at real data, a learning rate that
+# falls linearly to 0 (so that the two players stop circling), and an exponential moving average
+# of G's weights (EMA, which averages out what is left of the circling). After the same budget it
+# covers all 8 modes, more than half of its samples are of high quality, and they are spread
+# evenly over the modes (reverse KL below 0.05).
+# `benchmarks/mode_collapse.py` trains it for 30,000 steps over 5 seeds: its results are in
+# docs/benchmarks.md.
 
-step("4. Why some samples always fall between modes: G is a continuous function of z")
-z = rng.standard_normal((2500, gan.z_dim)).astype(np.float32)
-distance = np.linalg.norm(gan.sample(tensor(z))[:, None] - modes[None], axis=2)  # (2500 samples, 8 modes)
+# %%
+recipe, samples = train("recipe", steps, loss="ns-r1", lr_decay="linear", ema=0.999)
+m = report(f"NS + R1 + decay + EMA, {steps} steps", samples)
+assert m["modes_covered"] == 8 and m["high_quality"] > 0.5 and m["reverse_kl"] < 0.05
+lessons.show(opts.figure("recipe.png"))
+
+# %% [markdown]
+# ## 4. Why some samples always fall between modes: G is a continuous function of z
+#
+# Take two noise vectors whose samples land at two different modes, and walk the straight line
+# between them. G(z) moves continuously with z, so it cannot jump from one mode to the next: some
+# points of the line must land in the gap between. Training can shrink the part of the noise
+# space that lands in the gaps; it cannot remove it.
+#
+# Digits have the same gaps. Measured in docs/training.md ("Conditional or not"), not here: an
+# unconditional dcgan draws some of its samples as hybrids (a 4 half-way to a 9), which the MNIST
+# score counts against it, while a conditional GAN (cdcgan) is handed the digit and has one noise
+# space per digit, with no line between them to draw.
+
+# %%
+G = recipe.sampler
+z = rng.standard_normal((2500, G.z_dim)).astype(np.float32)
+distance = np.linalg.norm(G.sample(tensor(z))[:, None] - modes[None], axis=2)  # (2500 samples, 8 modes)
 nearest, good = distance.argmin(1), distance.min(1) <= 3 * STD
 a = np.flatnonzero(good)[0]
 b = np.flatnonzero(good & (nearest != nearest[a]))[0]  # two high-quality samples at different modes
 path = z[a] + np.linspace(0, 1, 1001, dtype=np.float32)[:, None] * (z[b] - z[a])  # a line in noise space
-gaps = np.linalg.norm(gan.sample(tensor(path))[:, None] - modes[None], axis=2).min(1) > 3 * STD
+gaps = np.linalg.norm(G.sample(tensor(path))[:, None] - modes[None], axis=2).min(1) > 3 * STD
 print(f"On the line from a noise vector that lands at mode {nearest[a]} to one that lands at mode {nearest[b]},")
-print(f"{gaps.sum()} of 1001 points land more than 3 std from every mode. Some must: G(z) moves")
-print("continuously with z, so it cannot jump from one mode to the next. Training can shrink the part of")
-print("the noise space that lands in the gaps; it cannot remove it. Digits have the same gaps: an")
-print("unconditional dcgan draws some of its samples as hybrids (a 4 half-way to a 9), which the MNIST")
-print("score counts against it. A conditional GAN (cdcgan) is handed the digit and has one noise space")
-print("per digit, with no line between them to draw. Their scores: docs/training.md, 'Conditional or not'.")
-print(f"Pictures: {OUT}/*.png")
+print(f"{gaps.sum()} of 1001 points land more than 3 std from every mode.")
+assert gaps.any()

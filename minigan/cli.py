@@ -4,6 +4,7 @@
     minigan sample --checkpoint runs/dcgan/last.npz --n 64 --out grid.png
     minigan models
     minigan eval --checkpoint runs/dcgan/last.npz --json metrics.json
+    minigan lesson 3 --fast
 
 A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
 """
@@ -94,6 +95,12 @@ def build_parser() -> Parser:
 
     demo = commands.add_parser("demo", help="derivatives of any order, and a small network fitted by gradient descent")
     demo.add_argument("--out", default="demo.png", help="where to write the picture (default: %(default)s)")
+
+    lesson = commands.add_parser("lesson", help="step through a lesson in the terminal, a cell at a time (no number: "
+                                 "list the lessons)")
+    lesson.add_argument("number", nargs="?", type=int, help="the lesson's number (3 or 03)")
+    lesson.add_argument("--fast", action="store_true", help="less data and fewer steps, for a quick run")
+    lesson.add_argument("--seed", type=int, default=None, help="the lesson's seed (default: the lesson's own)")
     return parser
 
 
@@ -232,6 +239,30 @@ def models(args: argparse.Namespace) -> int:
     return 0
 
 
+def lesson(args: argparse.Namespace) -> int:
+    import os
+
+    from . import lessons
+
+    folder = lessons.folder()
+    if folder is None:
+        raise UsageError("minigan lesson: the lessons are not installed with the package; they are in the lessons/ "
+                         "folder of minigan's repository (clone it and pip install -e . there)")
+    if args.number is None:
+        for path in lessons.every_lesson(folder):
+            print(f"{path.stem:20s} {lessons.title(path)}")
+        return 0
+    chosen = lessons.find(folder, args.number)
+    if chosen is None:
+        raise UsageError(f"minigan lesson: no lesson {args.number} in {folder} (minigan lesson lists them)")
+    # the lesson runs in this process and reads its options from the environment, as in a notebook
+    if args.fast:
+        os.environ["MINIGAN_FAST"] = "1"
+    if args.seed is not None:
+        os.environ["MINIGAN_SEED"] = str(args.seed)
+    return lessons.step_through(chosen, input=input if sys.stdin.isatty() else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError, MissingDataError
@@ -246,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return demo.main(args.out)
         commands = {"train": train, "sample": sample, "models": models, "eval": evaluate,
-                    "train-classifier": train_classifier}
+                    "train-classifier": train_classifier, "lesson": lesson}
         return commands[args.command](args)
     except (UsageError, CheckpointError, IDXError, MissingDataError, OSError) as error:  # OSError: an output path
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

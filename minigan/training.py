@@ -89,7 +89,7 @@ class TrainConfig:
     data_dir: str | None = option(None, "a folder of IDX files (e.g. Fashion-MNIST) instead of the bundled MNIST")
     out: str | None = option(None, "the run directory (default: runs/MODEL)")
     epochs: float | None = option(None, "passes over the data (default: 1, or the loss's number of steps where it "
-                                  "has one: wgan-gp on 2-D data)")
+                                  "has one, as wgan-gp has)")
     steps: int | None = option(None, "stop after this many updates (of G, for a GAN; overrides --epochs)")
     batch_size: int | None = option(None, "samples per batch (default: 64; the loss's on 2-D data)")
     lr: float | None = option(None, "learning rate (default: the loss's, listed below; a VAE's 1e-3)")

@@ -64,8 +64,11 @@ def test_mode_collapse_records_each_run_and_resumes_only_what_is_missing(tmp_pat
     assert "1 runs to go, 1 recorded before" in out and "The 2 runs took" in out
     lines = (tmp_path / "mode_collapse_runs.jsonl").read_text().splitlines()
     assert [json.loads(line)["seed"] for line in lines] == [0, 1]
-    # other settings are measured anew; without --resume, nothing recorded is kept
+    # other settings are measured anew; records are discarded only when asked (--fresh)
     assert "2 runs to go" in run("mode_collapse.py", *quick[2:], "--steps", "4", "--seeds", "2", "--resume")
-    assert "2 runs to go" in run("mode_collapse.py", *quick, "--seeds", "2")
+    refused = subprocess.run([sys.executable, str(BENCHMARKS / "mode_collapse.py"), *quick, "--seeds", "2"],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "pass --resume to go on from them, --fresh to discard them" in refused.stderr
+    assert "2 runs to go" in run("mode_collapse.py", *quick, "--seeds", "2", "--fresh")
     saved = json.loads((tmp_path / "mode_collapse.json").read_text())
     assert saved["methods"]["ns"]["ring8"]["steps"] == 3 and set(saved["results"]) == {"ring8/ns"}

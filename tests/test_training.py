@@ -438,8 +438,10 @@ def test_eval_shows_progress_unless_asked_not_to(capsys):
 def test_train_help_lists_each_loss_with_the_defaults_it_trains_with():
     result = run_cli("train", "--help")
     assert result.returncode == 0
-    assert "wgan-gp     WGAN-GP: gradient penalty (--gp-lambda); Adam, lr 0.0001, betas 0.5 0.9, 5 D steps per G step" \
-        in result.stdout
+    wgan_gp = ("wgan-gp WGAN-GP: gradient penalty (--gp-lambda); Adam, lr 0.001, betas 0.5 0.9, 5 D steps per G step, "
+               "penalty weight 10, 900 steps; on 2-D data --gp-lambda 0.1, --batch-size 256, --lr-decay linear, "
+               "--steps 6000")
+    assert wgan_gp in " ".join(result.stdout.split())
     assert "RMSprop, lr 5e-05, 5 D steps per G step, D's weights clipped (--clip-value)" in result.stdout
 
 
@@ -573,9 +575,11 @@ def test_wgan_gp_brings_its_own_defaults_for_2d_data_and_given_options_win(tmp_p
     assert [s.total_iters for s in toy.schedulers] == [6000, 6000]
     images = Trainer(toy_config(tmp_path / "dcgan", model="dcgan", data="mnist", loss="wgan-gp", steps=None,
                                 batch_size=None))
-    assert (images.cfg.gp_lambda, images.cfg.batch_size, images.cfg.lr_decay) == (10.0, 64, "none")
-    assert images.schedulers == []
-    assert images.total_steps == -(-60_000 // 64 // 5)  # one epoch: 937 batches, 5 to a G step
+    assert (images.cfg.gp_lambda, images.cfg.batch_size, images.cfg.lr, images.cfg.lr_decay) == (10.0, 64, 1e-3, "none")
+    assert images.schedulers == [] and images.total_steps == 900
+    epoch = Trainer(toy_config(tmp_path / "epoch", model="dcgan", data="mnist", loss="wgan-gp", steps=None, epochs=1,
+                               batch_size=None))
+    assert epoch.total_steps == -(-60_000 // 64 // 5)  # one epoch: 937 batches, 5 to a G step
     given = Trainer(toy_config(tmp_path / "given", loss="wgan-gp", steps=None, epochs=0.5, batch_size=100,
                                gp_lambda=1.0))
     assert (given.cfg.gp_lambda, given.cfg.batch_size, given.total_steps) == (1.0, 100, 100)  # 1000 batches / 2 / 5
