@@ -191,6 +191,9 @@ def dcgan32(channels: int = 1) -> GAN:
     -> ConvT 128, 64 (5x5, stride 2) each with BN and LeakyReLU -> ConvT C (5x5, stride 2) -> tanh,
     every ConvT with Keras's padding='same' and no bias. D: Conv 64 and 128 (5x5, stride 2, 'same')
     each followed by LeakyReLU and Dropout(0.3) -> Flatten -> Dense 1. Keras's LeakyReLU slope is 0.3.
+    A 'same' transposed convolution of stride 2 has the sizes Keras gives, cropped as PyTorch's
+    padding=2, output_padding=1 crops it: one pixel off TensorFlow's, which crops one row and column
+    fewer at the top and left.
     """
     def up(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
         return [nn.ConvTranspose2d(c_in, c_out, 5, stride=stride, padding="same", bias=False)]
