@@ -211,6 +211,6 @@ def test_options_from_the_command_line_then_the_environment(monkeypatch):
 
 def test_options_in_a_kernel_ignore_the_kernels_own_arguments(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # as if in a kernel
-    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "/tmp/kernel-1.json", "--seed", "5"])
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "kernel-1.json", "--seed", "5"])
     monkeypatch.setenv("MINIGAN_FAST", "1")
     assert lessons.options("09_x") == lessons.Options(fast=True, seed=5, out=pathlib.Path("lesson_figures/09_x"))
