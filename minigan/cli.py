@@ -4,7 +4,7 @@
     minigan sample --checkpoint runs/dcgan/last.npz --n 64 --out grid.png
     minigan models
     minigan eval --checkpoint runs/dcgan/last.npz --json metrics.json
-    minigan lesson 3 --fast
+    minigan lesson 6 --fast
 
 A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
 """

@@ -53,7 +53,7 @@ def in_notebook() -> bool:
 
 
 def options(name: str, seed: int = 0) -> Options:
-    """The settings of lesson ``name`` (e.g. "03_mode_collapse"), whose default seed is ``seed``.
+    """The settings of lesson ``name`` (e.g. "06_mode_collapse"), whose default seed is ``seed``.
 
     Read from the command line (``--fast``, ``--seed N``, ``--out DIR``), else from the environment
     (``MINIGAN_FAST=1``, ``MINIGAN_SEED=N``: what a notebook, which has no command line, can set).
@@ -137,7 +137,7 @@ def every_lesson(where: pathlib.Path) -> list[pathlib.Path]:
 
 
 def find(where: pathlib.Path, number: int) -> pathlib.Path | None:
-    """Lesson ``number`` in folder ``where`` (3 finds 03_mode_collapse.py), or None."""
+    """Lesson ``number`` in folder ``where`` (6 finds 06_mode_collapse.py), or None."""
     return next((path for path in every_lesson(where) if int(path.name[:2]) == number), None)
 
 

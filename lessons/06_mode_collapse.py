@@ -1,15 +1,15 @@
 # %% [markdown]
-# # Lesson 3: mode collapse (模式崩溃), seen and measured on 8 Gaussians in a ring
+# # Lesson 6: mode collapse (模式崩溃), seen and measured on 8 Gaussians in a ring
 #
 # Article 002 names mode collapse as one of the open problems of GANs (A002-12 in
 # [the formula audit](../docs/formulas.md)): the generator finds a few outputs that fool D and
 # stays there, covering some modes of the data and ignoring the rest. On images it is hard to
 # see; on a 2-D mixture with known centres we can count it.
 #
-# Step through it with `minigan lesson 3`, or run it with `python lessons/03_mode_collapse.py`
+# Step through it with `minigan lesson 6`, or run it with `python lessons/06_mode_collapse.py`
 # (about a minute on two CPU cores; `--fast` trains 2,000 steps instead of 3,000). It trains small
 # GANs from a seed, `--seed N` (default 1): another seed gives other numbers, but the same checks
-# pass (tried with seeds 0 to 9). Figures go to `lesson_figures/03_mode_collapse/` (`--out` to
+# pass (tried with seeds 0 to 9). Figures go to `lesson_figures/06_mode_collapse/` (`--out` to
 # change).
 
 # %%
@@ -17,7 +17,7 @@ import os
 
 # Small matrices run a little faster on one BLAS thread (docs/benchmarks.md). NumPy reads this as it
 # loads, so it counts when the lesson runs as a script or in a fresh kernel; `minigan lesson` has
-# loaded NumPy already: there, set it in the shell (OPENBLAS_NUM_THREADS=1 minigan lesson 3).
+# loaded NumPy already: there, set it in the shell (OPENBLAS_NUM_THREADS=1 minigan lesson 6).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import csv
@@ -29,7 +29,7 @@ from minigan import data, lessons, plotting, tensor
 from minigan.evaluation import generate, point_metrics
 from minigan.gan.training import TrainConfig, Trainer
 
-opts = lessons.options("03_mode_collapse", seed=1)
+opts = lessons.options("06_mode_collapse", seed=1)
 modes = data.ring8_modes()
 STD = 0.01  # each ring8 mode's standard deviation
 print(f"seed {opts.seed}{', fast' if opts.fast else ''}; figures in {opts.out}/")

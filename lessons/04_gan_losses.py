@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 2: the GAN losses of the articles, and where the articles go wrong
+# # Lesson 4: the GAN losses of the articles, and where the articles go wrong
 #
 # The discriminator outputs a logit $l$ and $D = \sigma(l)$. Every loss below is in
 # `minigan.gan`, written as its formula; the articles' own wrong forms are in
@@ -7,7 +7,7 @@
 # audit, [docs/formulas.md](../docs/formulas.md), by id (`A003-14`: article 003, item 14), where
 # the article's words are quoted.
 #
-# Step through it with `minigan lesson 2`, or run it with `python lessons/02_gan_losses.py`.
+# Step through it with `minigan lesson 4`, or run it with `python lessons/04_gan_losses.py`.
 # Every step prints what it shows and asserts it.
 
 # %%
@@ -16,7 +16,7 @@ import numpy as np
 import minigan as mg
 from minigan import gan, lessons
 
-opts = lessons.options("02_gan_losses", seed=0)
+opts = lessons.options("04_gan_losses", seed=0)
 mg.manual_seed(opts.seed)  # step 5's random batches and generator
 
 
