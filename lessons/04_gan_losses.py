@@ -54,7 +54,8 @@ assert (slope(gan.minimax_value(real_logits, fake), real_logits) > 0).all()
 # Article 002's $L_G = \mathbb{E}_z[\log(1 - D(G(z)))]$ (A002-4) is the minimax game's own
 # generator loss; article 003's $L(G) = -\mathbb{E}_z[\log D(G(z))]$ (A003-7) is the
 # non-saturating one, minigan's default. Early on D rejects fakes (very negative logits): the
-# saturating gradient vanishes there, the non-saturating one is close to -1. Article 000's
+# saturating gradient, $-D$ per logit, vanishes there; the non-saturating one, $-(1 - D)$, is close
+# to -1 (lesson 3, step 4, derives and plots both). Article 000's
 # generator "gradient" is the sum of the two (A000-5), and it is positive there: a descent step on
 # it makes the fakes look more fake.
 #
@@ -121,7 +122,8 @@ assert (d_slope < 0).all()
 # ## 5. The gradient penalty of WGAN-GP (梯度惩罚, article 001) is a second derivative
 #
 # Article 001's "GPAT" is gradient-penalised adversarial training (A001-1): WGAN-GP's
-# $\lambda\,\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]$. For a linear critic
+# $\lambda\,\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]$ (why at interpolated points, and
+# why norm 1: lesson 3, step 6). For a linear critic
 # $D(x) = x w$ the input gradient is $w$ everywhere, so the penalty is $\lambda(\lvert w \rvert - 1)^2$
 # and its gradient in $w$ is $2\lambda(\lvert w \rvert - 1)\, w / \lvert w \rvert$: minigan gets both
 # by differentiating a gradient.
