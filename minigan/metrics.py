@@ -9,7 +9,8 @@ Two families, both on NumPy arrays (minigan Tensors are accepted and converted),
 * **Images**, from the outputs of an MNIST classifier: class probabilities ``probs`` (N, K) for
   `mnist_score` (the Inception Score with an MNIST classifier) and `class_statistics`, penultimate
   features (N, d) for `frechet_distance` (FID with MNIST features) and `precision_recall`
-  (Kynkäänniemi et al. 2019).
+  (Kynkäänniemi et al. 2019). Neither family looks at single samples against the training set:
+  `nearest_neighbours` does, each sample's nearest training image, a check for memorised copies.
 
 Entropies are in nats, with :math:`0 \log 0 = 0`. Pairwise distances are computed a block of rows
 at a time, so 10,000 x 10,000 points need a few tens of MB, not the 800 MB of the full matrix.
@@ -31,7 +32,7 @@ from numpy.typing import ArrayLike
 from .tensor import Tensor
 
 __all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "code_purity", "feature_statistics",
-           "frechet_distance", "frechet_distance_from_statistics", "precision_recall"]
+           "frechet_distance", "frechet_distance_from_statistics", "precision_recall", "nearest_neighbours"]
 
 PROBS_ATOL = 1e-4  # how far a row of probabilities may sum from 1 (float32 softmax is within ~1e-7)
 
@@ -268,6 +269,37 @@ def precision_recall(real_features: ArrayLike, fake_features: ArrayLike, k: int 
         real_in_fake[start:stop] = (block <= fake_radii).any(axis=1)
         fake_in_real |= (block <= real_radii[start:stop, None]).any(axis=0)
     return float(fake_in_real.mean()), float(real_in_fake.mean())
+
+
+# --- single samples against the training set ------------------------------------------------------
+
+def nearest_neighbours(samples: ArrayLike, reference: ArrayLike,
+                       batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    r"""Each sample's nearest row of ``reference``: for each row :math:`x_i` of ``samples`` (N, d), the
+    index :math:`j(i) = \arg\min_j \lVert x_i - r_j \rVert_2` of its nearest row of ``reference`` (M, d),
+    and the distance :math:`\lVert x_i - r_{j(i)} \rVert_2` to it.
+
+    A memorisation check for a generator: with its samples and the training images flattened to
+    pixels (``images.reshape(len(images), -1)``), a sample copied from the training set has
+    distance 0. The MNIST score and the Fréchet distance compare distributions only, and rate a
+    copy as highly as a new digit; precision and recall too.
+
+    Returns ``(indices, distances)``: (N,) integers into ``reference`` and (N,) float64 distances.
+    The nearest row is found from squared distances computed ``batch_size`` rows of ``samples`` at
+    a time (a (batch_size, M) block in memory); the distance to it is then computed again directly,
+    so that a sample equal to a row of ``reference`` has distance exactly 0, not roundoff. Both
+    sets are held in float64, with a shifted copy of each: for MNIST's 60,000 training images as
+    ``reference``, about 0.75 GB.
+    """
+    samples = _as_matrix(samples, "samples", "nearest_neighbours")
+    reference = _as_matrix(reference, "reference", "nearest_neighbours")
+    _check_same_width(samples, reference, "samples", "reference", "nearest_neighbours")
+    if len(reference) == 0:
+        raise ValueError(f"nearest_neighbours: reference has shape {reference.shape}, expected at least one row")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"nearest_neighbours: batch_size={batch_size!r}, expected a positive integer")
+    indices, _ = _nearest(samples, reference, batch_size)
+    return indices, np.linalg.norm(samples - reference[indices], axis=1)
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""minigan.metrics: mode coverage on the toy mixtures, MNIST score, Fréchet distance, precision/recall."""
+"""minigan.metrics: mode coverage on the toy mixtures, MNIST score, Fréchet distance, precision/recall,
+nearest neighbours."""
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ from minigan.metrics import (
     frechet_distance_from_statistics,
     mixture_metrics,
     mnist_score,
+    nearest_neighbours,
     precision_recall,
     sharpen,
 )
@@ -331,3 +333,47 @@ def test_precision_recall_errors():
         precision_recall(x, np.full((4, 3), np.nan))
     with pytest.raises(ValueError, match=r"batch_size=0"):
         precision_recall(x, x, batch_size=0)
+
+
+# --- nearest neighbours ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch_size", [1, 7, 1000])
+def test_nearest_neighbours_matches_brute_force_for_any_batch_size(batch_size):
+    samples = rng().standard_normal((57, 6))
+    reference = 0.5 + 1.3 * rng(1).standard_normal((83, 6))
+    brute = np.linalg.norm(samples[:, None] - reference[None], axis=-1)  # (57, 83)
+    indices, distances = nearest_neighbours(samples, reference, batch_size=batch_size)
+    assert indices.shape == distances.shape == (57,)
+    np.testing.assert_array_equal(indices, brute.argmin(axis=1))
+    np.testing.assert_allclose(distances, brute.min(axis=1), rtol=1e-12)
+
+
+def test_nearest_neighbours_of_copies_are_the_copied_rows_at_distance_exactly_zero():
+    # Far from the origin, where the expanded |a|^2 + |b|^2 - 2 a.b loses digits: the distance
+    # reported is computed again directly, so a copy's is 0, not roundoff.
+    reference = 1e3 + rng().standard_normal((300, 784))
+    copied = [5, 0, 299, 5]
+    samples = np.concatenate([reference[copied], reference[[7]] + 0.01])
+    indices, distances = nearest_neighbours(mg.tensor(samples), reference, batch_size=2)
+    np.testing.assert_array_equal(indices, copied + [7])
+    np.testing.assert_array_equal(distances[:4], 0.0)
+    assert distances[4] == pytest.approx(0.01 * math.sqrt(784), rel=1e-6)
+
+
+def test_nearest_neighbours_of_no_samples():
+    indices, distances = nearest_neighbours(np.zeros((0, 3)), np.ones((4, 3)))
+    assert indices.shape == distances.shape == (0,)
+
+
+def test_nearest_neighbours_errors():
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match=r"nearest_neighbours: samples has shape \(4, 1, 3\), expected \(N, d\)"):
+        nearest_neighbours(x[:, None], x)  # images are flattened first
+    with pytest.raises(ValueError, match=r"nearest_neighbours: samples has shape \(4, 3\) and reference \(4, 2\)"):
+        nearest_neighbours(x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"nearest_neighbours: reference has shape \(0, 3\), expected at least one"):
+        nearest_neighbours(x, np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"nearest_neighbours: reference contains NaN"):
+        nearest_neighbours(x, np.full((4, 3), np.nan))
+    with pytest.raises(ValueError, match=r"nearest_neighbours: batch_size=0, expected a positive integer"):
+        nearest_neighbours(x, x, batch_size=0)
