@@ -185,45 +185,10 @@ print("H v =", hv.numpy(), " expected", expected)
 assert np.allclose(hv.numpy(), expected)
 
 # %% [markdown]
-# ## Exercise: the third derivative of $x^3$
+# ## Exercises
 #
-# 1. Write `cube(x)`, returning `x * x * x`.
-# 2. Check its first and second derivatives with `mg.gradcheck(cube, (x,))` and
-#    `mg.gradgradcheck(cube, (x,))`. Give them a float64 tensor,
-#    `x = mg.randn(5, dtype=mg.float64, requires_grad=True)`: with minigan's default float32 they
-#    stop with "inputs must be float64" (step 4 says why).
-# 3. Write `third_derivative(x)`, returning $\frac{d^3}{dx^3}$ of `cube(x).sum()`: take `mg.grad`
-#    three times, with `create_graph=True` the first two times so that each gradient can be
-#    differentiated again. It should be 6 everywhere.
-#
-# Then run `check_exercise(cube, third_derivative)`, defined in the next cell: it says "Right"
-# or fails with an assertion that says what is wrong. A solution follows it; try first.
-
-# %%
-def check_exercise(cube, third_derivative) -> None:
-    """Check the exercise's answer on random float64 inputs: cube against finite differences, and
-    its third derivative against 6."""
-    x = mg.randn(5, dtype=mg.float64, requires_grad=True)
-    assert np.allclose(cube(x).numpy(), x.numpy() ** 3), "cube(x) should be x * x * x"
-    assert mg.gradcheck(cube, (x,)) and mg.gradgradcheck(cube, (x,))
-    third = third_derivative(x)
-    assert np.allclose(third.numpy(), 6.0), f"the third derivative of x^3 is 6 everywhere, got {third.numpy()}"
-    print("Right: cube's derivatives pass gradcheck and gradgradcheck, and its third derivative is 6 everywhere.")
-
-
-# %% [markdown]
-# ### A solution
-
-# %%
-def cube(x):
-    return x * x * x
-
-
-def third_derivative(x):
-    (first,) = mg.grad(cube(x).sum(), x, create_graph=True)
-    (second,) = mg.grad(first.sum(), x, create_graph=True)
-    (third,) = mg.grad(second.sum(), x)
-    return third
-
-
-check_exercise(cube, third_derivative)
+# [`exercises/01_autograd.py`](../exercises/01_autograd.py) has five, each checked as you go:
+# the backward pass of a scalar engine in micrograd's style (1.1), `sum_to`, the backward of
+# broadcasting (1.2), matmul's backward (1.3), a backward pass made of differentiable ops, which
+# `gradgradcheck` can tell from one made of NumPy (1.4), and the third derivative of $x^3$ (1.5).
+# `minigan exercises list` lists them all; `minigan exercises check 1.1` grades one.

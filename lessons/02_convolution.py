@@ -406,3 +406,11 @@ kernel_time = time.perf_counter() - start
 print(f"loop over 32x32 output pixels: {1000 * loop_time:.1f} ms;  im2col + one matrix product: "
       f"{1000 * kernel_time:.1f} ms")
 assert close(fast, slow)
+
+
+# %% [markdown]
+# ## Exercises
+#
+# [`exercises/02_convolution.py`](../exercises/02_convolution.py): im2col without a loop over pixels (2.1),
+# and conv2d's input gradient as a transposed convolution, `output_padding` included (2.2).
+# `minigan exercises check all` grades every exercise; `minigan exercises list` lists them.

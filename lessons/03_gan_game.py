@@ -292,3 +292,12 @@ path = opts.figure("critic.png")
 fig.savefig(path, dpi=120)
 plt.close(fig)
 lessons.show(path)
+
+
+# %% [markdown]
+# ## Exercises
+#
+# [`exercises/03_gan_game.py`](../exercises/03_gan_game.py): binary cross-entropy from logits, finite for
+# any logit (3.1), the saturating and non-saturating generator losses (3.2), the gradient penalty by
+# double backpropagation (3.3) and the R1 penalty (3.4).
+# `minigan exercises check all` grades every exercise; `minigan exercises list` lists them.

@@ -181,3 +181,11 @@ for name, logits in (("Q knows nothing (uniform)", mg.zeros(4, 10)),
     print(f"{name:27s} loss -E[log Q(c|x)] = {loss:.4f};  bound L_I on I(c; x) = log 10 - loss = {bounds[name]:.4f}")
 assert bounds["Q knows nothing (uniform)"] == 0.0
 assert bounds["Q reads every code"] > 0.99 * np.log(10)
+
+
+# %% [markdown]
+# ## Exercises
+#
+# the losses of this lesson and their penalties are exercises 3.1 to 3.4, in
+# [`exercises/03_gan_game.py`](../exercises/03_gan_game.py).
+# `minigan exercises check all` grades every exercise; `minigan exercises list` lists them.

@@ -301,3 +301,11 @@ for name, (precision, recall) in pr.items():
 assert min(pr["real test digits"]) > 0.7
 assert pr["one class (7s)"][0] > 0.6 and pr["one class (7s)"][1] < 0.3
 assert min(pr["training digits, copied"]) > 0.7
+
+
+# %% [markdown]
+# ## Exercises
+#
+# [`exercises/05_measuring.py`](../exercises/05_measuring.py): the Inception Score from a classifier's
+# probabilities (5.1) and the Fréchet distance between two feature sets (5.2).
+# `minigan exercises check all` grades every exercise; `minigan exercises list` lists them.

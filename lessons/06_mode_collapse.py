@@ -146,3 +146,11 @@ gaps = np.linalg.norm(G.sample(tensor(path))[:, None] - modes[None], axis=2).min
 print(f"On the line from a noise vector that lands at mode {nearest[a]} to one that lands at mode {nearest[b]},")
 print(f"{gaps.sum()} of 1001 points land more than 3 std from every mode.")
 assert gaps.any()
+
+
+# %% [markdown]
+# ## Exercises
+#
+# [`exercises/06_training.py`](../exercises/06_training.py): one Adam step (6.1) and the moving average
+# of G's weights that the finishing recipe samples with (6.2).
+# `minigan exercises check all` grades every exercise; `minigan exercises list` lists them.
