@@ -2,7 +2,7 @@
 # # Lesson 1: automatic differentiation (自动微分), to any order
 #
 # A GAN trained with a gradient penalty differentiates a gradient. This lesson builds the idea
-# from nothing, in a scalar engine of 30 lines, then shows how minigan does it on tensors: every
+# from nothing, in a scalar engine of 35 lines, then shows how minigan does it on tensors: every
 # op's backward pass is made of ops too, so a backward pass can itself be differentiated.
 #
 # Step through it with `minigan lesson 1`, or run it with `python lessons/01_autograd.py`.
@@ -21,7 +21,7 @@ opts = lessons.options("01_autograd", seed=0)
 mg.manual_seed(opts.seed)  # the random inputs of step 4 and of the exercise's check
 
 # %% [markdown]
-# ## 0. Reverse-mode automatic differentiation in 30 lines
+# ## 0. Reverse-mode automatic differentiation in 35 lines
 #
 # Reverse mode (反向模式) records each operation as it computes, then walks the record backwards
 # from the output, applying the chain rule: a node's gradient is the sum, over the nodes that used
@@ -70,7 +70,7 @@ class Scalar:
 
 
 # %% [markdown]
-# The same expression, $f(a, b) = \tanh(a b + e^a) \cdot b$, in the 30-line engine and in
+# The same expression, $f(a, b) = \tanh(a b + e^a) \cdot b$, in the 35-line engine and in
 # minigan, whose `mg.grad` returns the gradients: they agree. `a` is used twice (in $ab$ and in
 # $e^a$) and `b` twice: their gradients are sums over the uses, which is why `backward` adds with
 # `+=`.
@@ -106,6 +106,7 @@ y = mg.tanh(x) * x
 print("y =", y)
 print("y.grad_fn.inputs:", y.grad_fn.inputs)
 assert type(y.grad_fn).__name__ == "Mul" and y.grad_fn.inputs[1] is x
+assert type(y.grad_fn.inputs[0].grad_fn).__name__ == "Tanh" and y.grad_fn.inputs[0].grad_fn.inputs[0] is x
 
 # %% [markdown]
 # ## 2. `backward()` fills `.grad` of the leaves; `grad()` returns gradients instead

@@ -83,7 +83,7 @@ assert close(y1, conv2d_loop(x1, w1, 2, 1))
 # %% [markdown]
 # The formula is how article 000's discriminator shrinks an MNIST digit (A000-10): five 5x5
 # stride-2 convolutions, padding='same' in Keras, for which padding 2 here gives the same sizes.
-# The floor at work: 7 becomes $\lfloor 6/2 \rfloor + 1 = 4$, and 2 becomes $\lfloor 1/2 \rfloor + 1 = 1$.
+# The floor at work: 28 becomes $\lfloor 27/2 \rfloor + 1 = 14$, and 2 becomes $\lfloor 1/2 \rfloor + 1 = 1$.
 
 # %%
 sizes, feature = [28], mg.zeros(1, 1, 28, 28)
@@ -251,7 +251,9 @@ for ax, (values, title) in zip(axes, panels):
     ax.set_yticks([])
 for (a, b), colour in zip(np.ndindex(2, 2), ("tab:red", "tab:green", "tab:orange", "tab:purple")):
     axes[0].add_patch(Rectangle((b - 0.5, a - 0.5), 1, 1, fill=False, edgecolor=colour, linewidth=3))
-    axes[1].add_patch(Rectangle((2 * b - 0.45, 2 * a - 0.45), 2.9, 2.9, fill=False, edgecolor=colour, linewidth=2))
+    inset = 0.08 * (2 * a + b)  # each block's outline a little inside the last, so that the overlaps show
+    axes[1].add_patch(Rectangle((2 * b - 0.5 + inset, 2 * a - 0.5 + inset), 3 - 2 * inset, 3 - 2 * inset, fill=False,
+                                edgecolor=colour, linewidth=2))
 path = opts.figure("transposed.png")
 fig.savefig(path, dpi=100)
 lessons.show(path)

@@ -15,6 +15,13 @@
 # `lesson_figures/03_gan_game/`.
 
 # %%
+import os
+
+# Small networks run faster on one BLAS thread (docs/benchmarks.md). NumPy reads this as it loads, so
+# it counts when the lesson runs as a script or in a fresh kernel; `minigan lesson` has loaded NumPy
+# already: there, set it in the shell (OPENBLAS_NUM_THREADS=1 minigan lesson 3).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -97,6 +104,7 @@ with mg.no_grad():
     ax.plot(wide, mg.sigmoid(D(mg.tensor(wide[:, None], dtype=mg.float32))).numpy().ravel(), color="tab:green",
             label=f"D trained on samples ({STEPS} steps)")
 ax.set_xlabel("x")
+ax.set_ylabel("density; probability that x is real")
 ax.legend(fontsize=8, loc="upper left")
 fig.tight_layout()
 path = opts.figure("optimal_discriminator.png")
@@ -116,9 +124,10 @@ lessons.show(path)
 #
 # which is 0 only when $p = q$ and at most $\log 2$. So against the best D, G's descent on $V$
 # lowers the Jensen-Shannon divergence, and the game's end is $p_g = p_{data}$, where
-# $D^* = 1/2$ everywhere and D's loss, $-V$, is $\log 4 \approx 1.386$. That is why a
-# discriminator's loss (`loss_d` in a run's losses.csv) near 1.39 means a balanced game, not a
-# broken one, and a loss near 0 means D wins outright.
+# $D^* = 1/2$ everywhere and D's loss, $-V$, is $\log 4 \approx 1.386$: the best D can do no
+# better than chance. That is what a balanced game looks like in a run's losses.csv (`loss_d`
+# near 1.39). A D that has learned nothing scores $\log 4$ too; a loss below it means D tells
+# the two apart, as the D trained above does.
 #
 # Below: $V(D^*, G)$ estimated on samples with minigan's `minimax_value` (the logits are the log
 # density ratio of step 2), against $-\log 4 + 2\,\mathrm{JSD}$ by numerical integration.
@@ -150,6 +159,8 @@ print(f"D's loss when D = 1/2 everywhere: {balanced:.4f};  log 4 = {LOG4:.4f}")
 assert np.isclose(balanced, LOG4)
 same = jsd(normal_logpdf(grid, *DATA), normal_logpdf(grid, *DATA), grid)
 assert abs(same) < 1e-9 and js < np.log(2)
+print(f"the trained D's loss, {loss.item():.3f}, is below log 4: it tells p_data from p_g apart")
+assert loss.item() < LOG4
 
 # %% [markdown]
 # ## 4. G's loss in practice is not the game's own: saturating and non-saturating gradients
@@ -158,8 +169,9 @@ assert abs(same) < 1e-9 and js < np.log(2)
 # $l$ and $D = \sigma(l)$, its derivative is $\frac{d}{dl}\log(1 - \sigma(l)) = -D$: when D
 # confidently rejects a fake, $D(G(z)) \to 0$, G's gradient vanishes just when G most needs it.
 # The non-saturating loss $-\mathbb{E}_z[\log D(G(z))]$ (A003-7; "maximise the probability that D
-# is wrong", A004-4) has derivative $-(1 - D)$: near $-1$ there. Both push the logit up; they
-# share their fixed points, and only the non-saturating one keeps pushing early in training.
+# is wrong", A004-4) has derivative $-(1 - D)$: near $-1$ there. Both derivatives are negative
+# everywhere, so descending either pushes the logit up, but only the non-saturating one pushes
+# hard early in training; the saturating one pushes hardest once D is already fooled.
 
 # %%
 logits = mg.tensor(np.linspace(-9, 9, 181), dtype=mg.float64, requires_grad=True)
@@ -167,6 +179,7 @@ d_fake = 1 / (1 + np.exp(-logits.numpy()))
 (saturating,) = mg.grad(gan.generator_loss_saturating(logits) * logits.shape[0], logits)  # per sample: undo the mean
 (nonsaturating,) = mg.grad(gan.generator_loss_nonsaturating(logits) * logits.shape[0], logits)
 assert np.allclose(saturating.numpy(), -d_fake) and np.allclose(nonsaturating.numpy(), -(1 - d_fake))
+assert (saturating.numpy() < 0).all() and (nonsaturating.numpy() < 0).all()
 for p in (1e-3, 0.5, 0.999):
     i = np.argmin(np.abs(d_fake - p))
     print(f"D(G(z)) = {d_fake[i]:.3f}: d/dl saturating {saturating.numpy()[i]:+.4f}, "
@@ -181,7 +194,7 @@ ax.set_xlabel("D(G(z)), the probability D gives a fake (logit scale)")
 ax.set_ylabel("|d loss / d logit|")
 ax.axvspan(d_fake[0], 0.05, color="0.9")
 ax.text(2e-4, 2e-3, "early training:\nD rejects fakes", fontsize=8)
-ax.legend(fontsize=8, loc="lower right")
+ax.legend(fontsize=8, loc="lower center")
 fig.tight_layout()
 path = opts.figure("generator_gradients.png")
 fig.savefig(path, dpi=120)
@@ -198,7 +211,8 @@ lessons.show(path)
 # gradient in $\theta$ vanishes, and a generator far from the data learns next to nothing from
 # it. The Wasserstein-1 distance (the earth mover's distance, 推土机距离), the least mean
 # distance a transport plan moves $p_g$'s mass to $p_{data}$, is $|\theta|$ here: its slope is 1
-# however far G is.
+# however far G is. In 1-D the best plan pairs the samples in sorted order, so $W_1$ of two
+# equal-sized samples is the mean distance between the i-th smallest of each.
 
 # %%
 thetas = np.linspace(0, 2, 41)
@@ -207,16 +221,24 @@ far = thetas >= 1.0
 print(f"JSD at theta = 0, 0.2, 1, 2: {js_curve[0]:.4f} {js_curve[4]:.4f} {js_curve[20]:.6f} {js_curve[40]:.6f}"
       f"  (log 2 = {np.log(2):.6f})")
 slope_js = np.abs(np.gradient(js_curve, thetas))[far].max()
-print(f"largest |d JSD / d theta| for theta >= 1: {slope_js:.1e};  d W1 / d theta = 1")
+base = np.sort(rng.normal(0, 0.1, 100_000))  # samples of p_data, paired in sorted order with those of p_theta
+w1_curve = np.array([np.abs(base - np.sort(rng.normal(t, 0.1, 100_000))).mean() for t in thetas])
+slope_w1 = np.gradient(w1_curve, thetas)[far]
+print(f"largest |d JSD / d theta| for theta >= 1: {slope_js:.1e};  d W1 / d theta there: "
+      f"{slope_w1.min():.3f} to {slope_w1.max():.3f}")
 assert js_curve[0] < 1e-9 and np.all(np.diff(js_curve) > -1e-12) and slope_js < 1e-3
 assert np.allclose(js_curve[far], np.log(2), atol=1e-6)
+assert np.allclose(w1_curve, thetas, atol=0.01) and np.allclose(slope_w1, 1, atol=0.05)
 
-fig, ax = plt.subplots(figsize=(6.4, 3.2))
-ax.plot(thetas, js_curve, label=r"JSD$(p_{data} \,\|\, p_\theta)$")
-ax.plot(thetas, thetas, label=r"$W_1(p_{data}, p_\theta) = |\theta|$")
-ax.axhline(np.log(2), color="0.6", ls=":", label="log 2")
-ax.set_xlabel(r"$\theta$, how far the generator's samples are from the data")
-ax.legend(fontsize=8)
+fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+left.plot(thetas, js_curve)
+left.axhline(np.log(2), color="0.6", ls=":", label="log 2")
+left.set_ylabel(r"JSD$(p_{data} \,\|\, p_\theta)$, nats")
+left.legend(fontsize=8, loc="lower right")
+right.plot(thetas, w1_curve, color="tab:orange")
+right.set_ylabel(r"$W_1(p_{data}, p_\theta)$, from samples")
+for ax in (left, right):
+    ax.set_xlabel(r"$\theta$, how far G's samples are from the data")
 fig.tight_layout()
 path = opts.figure("jsd_against_wasserstein.png")
 fig.savefig(path, dpi=120)

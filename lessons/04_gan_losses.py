@@ -55,9 +55,11 @@ assert (slope(gan.minimax_value(real_logits, fake), real_logits) > 0).all()
 # generator loss; article 003's $L(G) = -\mathbb{E}_z[\log D(G(z))]$ (A003-7) is the
 # non-saturating one, minigan's default. Early on D rejects fakes (very negative logits): the
 # saturating gradient, $-D$ per logit, vanishes there; the non-saturating one, $-(1 - D)$, is close
-# to -1 (lesson 3, step 4, derives and plots both). Article 000's
-# generator "gradient" is the sum of the two (A000-5), and it is positive there: a descent step on
-# it makes the fakes look more fake.
+# to -1 (lesson 3, step 4, derives and plots both). Article 000's generator "gradient" adds the
+# gradients of $\log(1 - D(G(z)))$ and of $\log D(G(z))$ (A000-5): the saturating loss's gradient
+# *minus* the non-saturating loss's, $-D + (1 - D) = 1 - 2D$ per logit (the last column below is
+# the second column minus the third). It is positive there: a descent step on it makes the fakes
+# look more fake.
 #
 # Article 002 blames vanishing gradients on losses that are "non-continuous" (A002-17). They are
 # smooth: gradcheck agrees with finite differences all along the saturating loss, even where its
@@ -72,6 +74,7 @@ for l in [-8.0, -4.0, 0.0, 4.0]:
     gsum = slope(gan.articles.article000_summed_generator_loss(z), z).item()
     print(f"{l:16.1f}   {gs:16.5f}   {gn:14.5f}   {gsum:14.5f}")
     assert mg.gradcheck(gan.generator_loss_saturating, (z,))
+    assert np.isclose(gsum, gs - gn)  # the article's sum: the saturating gradient minus the non-saturating one
     if l < 0:  # descending: the non-saturating loss raises the logit, the sum lowers it further
         assert gn < -0.9 and gsum > 0.9 and abs(gs) < 0.02
 
@@ -129,7 +132,8 @@ assert (d_slope < 0).all()
 # by differentiating a gradient.
 #
 # Article 001's code (A001-9) penalises the gap $(D(x) - D(G(z)))^2$ instead, and its "gradient"
-# term, of $D(x)$ with respect to G's weights, is 0 under a `stop_gradient`. The gap term does
+# term, of $D(x)$ with respect to G's weights, is 0: D's output on real data does not depend on G
+# (the `stop_gradient` around it only makes that 0 a constant). The gap term does
 # train D, the wrong way: it pulls D's scores of real and generated samples together, so that
 # after one gradient step on it D tells them apart less.
 
@@ -164,7 +168,8 @@ assert gap_after.item() < gap.item()
 # $c$ back from the sample. Its loss $-\mathbb{E}[\log Q(c \mid x)]$ bounds the mutual information
 # from below: $L_I = \log 10 - \text{loss} \le I(c; x)$. A $Q$ that knows nothing (uniform) has
 # loss $\log 10$ and bound 0; a $Q$ that reads every code has a bound close to $\log 10$.
-# G and Q both lower the loss, so each of the 10 codes must draw samples Q can tell apart.
+# G and Q are both trained to lower the loss, which rewards a G whose 10 codes draw samples Q can
+# tell apart.
 #
 # Not shown here but measured (docs/training.md, "InfoGAN: finding the digits without labels"):
 # on MNIST (`minigan train --model infogan`) the codes come to follow the digits in part, without
