@@ -94,6 +94,15 @@ for scale in (1.0, 10.0, 1e3):
     generator_losses_agree(rng.normal(scale=scale, size=(6, 1)))
 ### END HIDDEN TESTS
 
+# %%
+def small_critic(shape: tuple, seed: int) -> nn.Module:
+    """A critic on images of ``shape`` (C, H, W): a convolution, a LeakyReLU, a linear layer."""
+    mg.manual_seed(seed)
+    c, h, w = shape
+    return nn.Sequential(nn.Conv2d(c, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten(),
+                         nn.Linear(4 * h * w, 1)).to(mg.float64)
+
+
 # %% [markdown]
 # ## Exercise 3.3: the gradient penalty, by double backpropagation
 #
@@ -121,14 +130,6 @@ def gradient_penalty(critic, real: mg.Tensor, fake: mg.Tensor, eps: mg.Tensor, l
 
 
 # %% nbgrader={"grade": true, "grade_id": "exercise-3-3-check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-def small_critic(shape: tuple, seed: int) -> nn.Module:
-    """A critic on images of ``shape`` (C, H, W): a convolution, a LeakyReLU, a linear layer."""
-    mg.manual_seed(seed)
-    c, h, w = shape
-    return nn.Sequential(nn.Conv2d(c, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten(),
-                         nn.Linear(4 * h * w, 1)).to(mg.float64)
-
-
 def penalty_agrees(n: int, shape: tuple, lambda_: float, seed: int) -> None:
     critic, rng = small_critic(shape, seed), np.random.default_rng(seed)
     real, fake = (mg.tensor(rng.normal(size=(n, *shape))) for _ in range(2))

@@ -5,6 +5,7 @@
     minigan models
     minigan eval --checkpoint runs/dcgan/last.npz --json metrics.json
     minigan lesson 6 --fast
+    minigan exercises check all --path my-copy
 
 A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
 """
@@ -12,11 +13,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import pathlib
 import sys
 import typing
 from collections.abc import Sequence
 
 from . import __version__
+
+if typing.TYPE_CHECKING:
+    from .exercises import ExerciseFile, Result
 
 
 class UsageError(Exception):
@@ -101,6 +106,33 @@ def build_parser() -> Parser:
     lesson.add_argument("number", nargs="?", type=int, help="the lesson's number (3 or 03)")
     lesson.add_argument("--fast", action="store_true", help="less data and fewer steps, for a quick run")
     lesson.add_argument("--seed", type=int, default=None, help="the lesson's seed (default: the lesson's own)")
+
+    exercises = commands.add_parser("exercises", help="the exercises: list them, make a student's copy, check "
+                                    "answers, grade a class (docs/teaching.md)")
+    actions = exercises.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    actions.add_parser("list", help="every exercise: its id, title, the lesson it follows, its points")
+    make = actions.add_parser("make-student", help="write OUTDIR/exercises/, the exercises with the solutions taken "
+                              "out and the hidden checks dropped, to hand out")
+    make.add_argument("outdir", metavar="OUTDIR")
+    make.add_argument("--force", action="store_true", help="overwrite the files already there")
+    check = actions.add_parser("check", help="grade exercises, each in a process of its own, one line each; exit "
+                               "status 0 if all pass, 1 if not")
+    check.add_argument("ids", nargs="+", metavar="N.M", help="an exercise (1.2), all of a file's (1), or all")
+    check.add_argument("--path", default=None, metavar="DIR", help="the folder that holds the exercises/ to "
+                       "check, as make-student writes it (default: the reference solutions, which all pass)")
+    check.add_argument("--json", default=None, metavar="PATH", help="also write the results to this JSON file")
+    grade = actions.add_parser("grade", help="grade every student's folder in DIR (each holds exercises/) into a "
+                               "CSV; runs their code on this machine, not in a sandbox: see docs/teaching.md")
+    grade.add_argument("submissions", metavar="DIR")
+    grade.add_argument("--csv", required=True, metavar="PATH", help="the CSV to write: student, exercise, points, "
+                       "max_points, message; a total row per student")
+    for graded in (check, grade):
+        graded.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                            help="seconds each exercise may take (default: %(default)g)")
+        graded.add_argument("--memory", type=float, default=4.0, metavar="GIB",
+                            help="GiB of memory each exercise's process may map (default: %(default)g; 0: no limit)")
+        graded.add_argument("--jobs", type=int, default=None, metavar="N",
+                            help="processes at a time (default: one per CPU)")
     return parser
 
 
@@ -263,6 +295,84 @@ def lesson(args: argparse.Namespace) -> int:
     return lessons.step_through(chosen, input=input if sys.stdin.isatty() else None)
 
 
+def exercises(args: argparse.Namespace) -> int:
+    from . import exercises as ex
+
+    reference = ex.folder()
+    if reference is None:
+        raise UsageError("minigan exercises: the exercises are not installed with the package; they are in the "
+                         "exercises/ folder of minigan's repository (clone it and pip install -e . there)")
+    command = f"minigan exercises {args.action}"
+    try:
+        files = [ex.read(path) for path in ex.every_file(reference)]
+    except ValueError as error:  # a malformed exercise file: what to fix, and where
+        raise UsageError(f"{command}: {error}") from None
+    if args.action == "list":
+        return list_exercises(files)
+    if args.action == "make-student":
+        try:
+            written = ex.make_student(args.outdir, force=args.force)
+        except FileExistsError:
+            raise UsageError(f"{command}: {pathlib.Path(args.outdir, 'exercises')} already holds files it would write; "
+                             "--force overwrites them") from None
+        print(f"Wrote {len(written)} files to {written[0].parent}, the exercises without their solutions and hidden "
+              f"checks. In {args.outdir}, python exercises/{written[0].name} runs the first file; from anywhere, "
+              f"minigan exercises check all --path {args.outdir} grades the copy")
+        return 0
+    if args.timeout <= 0 or args.memory < 0 or (args.jobs is not None and args.jobs < 1):
+        raise UsageError(f"{command}: expected --timeout above 0, --memory 0 or more, --jobs 1 or more; got "
+                         f"{args.timeout:g}, {args.memory:g}, {args.jobs}")
+    limits = dict(timeout=args.timeout, memory=int(args.memory * ex.GiB) or None, jobs=args.jobs)
+    if args.action == "grade":
+        if not pathlib.Path(args.submissions).is_dir():
+            raise UsageError(f"{command}: {args.submissions} is not a folder (expected one with a folder per student)")
+        graded = ex.grade(args.submissions, args.csv, **limits)
+        for student, results in graded.items():
+            print(f"{student:20s} {sum(r.points for r in results):g}/{sum(r.max_points for r in results):g}")
+        for entry in sorted(pathlib.Path(args.submissions).iterdir()):  # what grade() gave a row of 0
+            if not entry.is_dir() and not entry.name.startswith("."):
+                print(f"{entry.name:20s} 0: not a folder")
+        print(f"Wrote {args.csv}: {len(graded)} students' folders graded")
+        return 0
+    if args.path is not None and not (pathlib.Path(args.path) / "exercises").is_dir():
+        raise UsageError(f"{command}: --path {args.path}: expected a folder with exercises/ in it, as make-student "
+                         "writes it")
+    try:
+        results = ex.check(args.ids, args.path, **limits)
+    except ValueError as error:  # an id that names no exercise
+        raise UsageError(f"{command}: {error.args[0].removeprefix('check: ')}") from None
+    return report(results, args.json)
+
+
+def list_exercises(files: list[ExerciseFile]) -> int:
+    """A table of every exercise (id, title, the lessons its file follows, points), then the total."""
+    rows = [("id", "title", "lesson", "points")]
+    rows += [(e.id, e.title, ", ".join(name.removeprefix("lessons/").removesuffix(".py") for name in f.follows),
+              f"{e.points:g}") for f in files for e in f.exercises]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print(f"{row[0]:{widths[0]}}  {row[1]:{widths[1]}}  {row[2]:{widths[2]}}  {row[3]}")
+    print(f"total: {len(rows) - 1} exercises, {sum(e.points for f in files for e in f.exercises):g} points")
+    return 0
+
+
+def report(results: list[Result], json_path: str | None) -> int:
+    """One line per exercise checked, then the total; 0 if all passed, else 1."""
+    import json
+
+    width = max(len(r.title) for r in results)
+    for r in results:
+        verdict = "pass" if r.passed else f"FAIL: {r.message}"
+        print(f"{r.id:5s} {r.title:{width}}  {r.points:g}/{r.max_points:g}  {verdict}")
+    points, max_points = sum(r.points for r in results), sum(r.max_points for r in results)
+    print(f"total: {points:g}/{max_points:g} points, {sum(r.passed for r in results)} of {len(results)} passed")
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump({"results": [r._asdict() for r in results], "points": points, "max_points": max_points}, f,
+                      indent=2)
+    return 0 if all(r.passed for r in results) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError, MissingDataError
@@ -277,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return demo.main(args.out)
         commands = {"train": train, "sample": sample, "models": models, "eval": evaluate,
-                    "train-classifier": train_classifier, "lesson": lesson}
+                    "train-classifier": train_classifier, "lesson": lesson, "exercises": exercises}
         return commands[args.command](args)
     except (UsageError, CheckpointError, IDXError, MissingDataError, OSError) as error:  # OSError: an output path
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

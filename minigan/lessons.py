@@ -22,6 +22,7 @@ import argparse
 import builtins
 import dataclasses
 import importlib
+import json
 import os
 import pathlib
 import re
@@ -88,24 +89,51 @@ def show(path: str | os.PathLike[str]) -> None:
 
 # --- reading a lesson -----------------------------------------------------------------------------
 
-MARKER = re.compile(r"# %%( \[markdown\])?\s*$")  # the line that starts a cell: "# %%" or "# %% [markdown]"
+# the line that starts a cell: "# %%" (code) or "# %% [markdown]" (text), then jupytext's optional
+# metadata, space-separated key=JSON pairs: "# %% nbgrader={"grade": true, ...}"
+MARKER = re.compile(r"# %%(?P<markdown> \[markdown\])?(?:\s+(?P<options>\S.*?))?\s*$")
+METADATA_KEY = re.compile(r"\s*([A-Za-z_][\w.-]*)=")
 
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
     """One cell of a lesson: ``kind`` "markdown" or "code", its ``source`` (markdown without the
-    comment signs), and the ``line`` of the file its source starts on."""
+    comment signs), the ``line`` of the file its source starts on, and the ``metadata`` its marker
+    line gives (what a notebook made by jupytext keeps as the cell's metadata; nbgrader's lives there)."""
 
     kind: str
     source: str
     line: int
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def cell_metadata(options: str) -> dict[str, Any]:
+    """The metadata written after a cell's marker, as jupytext writes it: ``key=JSON`` pairs apart by
+    spaces (``nbgrader={"grade": false} tags=["x"]``). Anything else is a ValueError: jupytext would
+    read it as a cell title, and a marker that says more than it means is better caught than run."""
+    metadata: dict[str, Any] = {}
+    decoder, at = json.JSONDecoder(), 0
+    while at < len(options):
+        key = METADATA_KEY.match(options, at)
+        if not key:
+            raise ValueError(f"expected key=JSON pairs after the cell marker, got {options[at:].strip()!r}")
+        try:
+            metadata[key.group(1)], at = decoder.raw_decode(options, key.end())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"the value of {key.group(1)}= is not JSON ({error.msg}, column "
+                             f"{error.pos + 1} of {options!r})") from None
+        if at < len(options) and not options[at].isspace():  # "a=1b=2": the next pair must stand apart
+            raise ValueError(f"expected a space after {key.group(1)}=..., got {options[at:]!r}")
+    return metadata
 
 
 def parse_cells(text: str) -> list[Cell]:
     """The cells of a lesson in percent format. Lines before the first marker are code, as in
-    jupytext; blank lines around a cell's source are dropped, and so are cells with nothing in them."""
+    jupytext; blank lines around a cell's source are dropped, and so are cells with nothing in them
+    (their metadata with them). A marker whose metadata cannot be read is a ValueError naming its line."""
     cells: list[Cell] = []
     kind, start, lines = "code", 1, []
+    metadata: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines() + ["# %%"], start=1):  # a last marker ends the last cell
         marker = MARKER.match(line)
         if not marker:
@@ -113,8 +141,12 @@ def parse_cells(text: str) -> list[Cell]:
             continue
         filled = [i for i, kept in enumerate(lines) if kept.strip()]
         if filled:
-            cells.append(Cell(kind, "\n".join(lines[filled[0]:filled[-1] + 1]), start + filled[0]))
-        kind, start, lines = "markdown" if marker.group(1) else "code", number + 1, []
+            cells.append(Cell(kind, "\n".join(lines[filled[0]:filled[-1] + 1]), start + filled[0], metadata))
+        try:
+            metadata = cell_metadata(marker.group("options") or "")
+        except ValueError as error:
+            raise ValueError(f"parse_cells: line {number}: {error}") from None
+        kind, start, lines = "markdown" if marker.group("markdown") else "code", number + 1, []
     return cells
 
 

@@ -214,3 +214,25 @@ def test_options_in_a_kernel_ignore_the_kernels_own_arguments(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "kernel-1.json", "--seed", "5"])
     monkeypatch.setenv("MINIGAN_FAST", "1")
     assert lessons.options("09_x") == lessons.Options(fast=True, seed=5, out=pathlib.Path("lesson_figures/09_x"))
+
+
+def test_parse_cells_reads_jupytexts_cell_metadata():
+    text = ('# %% [markdown] tags=["intro"] slideshow={"slide_type": "slide"}\n# # Title\n\n'
+            '# %% nbgrader={"grade": true, "grade_id": "exercise-1-1-check", "points": 2}\nx = 1\n\n# %%\ny = 2\n')
+    cells = lessons.parse_cells(text)
+    assert [(c.kind, c.source, c.line) for c in cells] == [("markdown", "# Title", 2), ("code", "x = 1", 5),
+                                                           ("code", "y = 2", 8)]
+    assert cells[0].metadata == {"tags": ["intro"], "slideshow": {"slide_type": "slide"}}
+    assert cells[1].metadata == {"nbgrader": {"grade": True, "grade_id": "exercise-1-1-check", "points": 2}}
+    assert cells[2].metadata == {}
+
+
+@pytest.mark.parametrize("marker", ["# %% a title", "# %% key={not json}", "# %% a=1b=2", "# %% [md]"])
+def test_parse_cells_refuses_metadata_it_cannot_read_naming_the_line(marker):
+    with pytest.raises(ValueError, match=r"^parse_cells: line 3: "):
+        lessons.parse_cells(f"x = 1\n\n{marker}\ny = 2\n")
+
+
+def test_parse_cells_leaves_lines_that_only_look_like_markers_in_the_cell():
+    cells = lessons.parse_cells("# %%\n# %%time is not a marker\nx = 1\n")
+    assert [c.source for c in cells] == ["# %%time is not a marker\nx = 1"]
