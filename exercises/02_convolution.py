@@ -65,7 +65,7 @@ for _ in range(12):
 #
 # Write `conv2d_input_grad(g, w, stride, padding, input_size)`: the gradient of a loss with
 # respect to conv2d's input x, given the gradient `g` = dL/dy of its output y (Tensors), the
-# kernel `w`, and x's (H, W). It is `F.conv_transpose2d` of g with the same kernel, stride and
+# kernel `w` (C_out, C_in, kH, kW), and x's (H, W). It is `F.conv_transpose2d` of g with the same kernel, stride and
 # padding (lesson 2, step 4). The one thing to work out is `output_padding`: conv2d's floor maps
 # several input sizes onto one output size, and the transposed convolution must give back the
 # right one.
@@ -74,16 +74,17 @@ for _ in range(12):
 def conv2d_input_grad(g: mg.Tensor, w: mg.Tensor, stride: int, padding: int, input_size: tuple) -> mg.Tensor:
     """dL/dx for y = conv2d(x, w, stride, padding), given g = dL/dy and x's (H, W)."""
     ### BEGIN SOLUTION
-    k = w.shape[2]
-    extra = tuple((n + 2 * padding - k) % stride for n in input_size)
+    extra = tuple((n + 2 * padding - k) % stride for n, k in zip(input_size, w.shape[2:]))
     return F.conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=extra)
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "exercise-2-2-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-def input_grad_agrees(shape: tuple, c_out: int, k: int, stride: int, padding: int, rng: np.random.Generator) -> None:
+def input_grad_agrees(shape: tuple, c_out: int, k: int | tuple, stride: int, padding: int,
+                      rng: np.random.Generator) -> None:
+    kernel = (k, k) if isinstance(k, int) else k
     x = mg.tensor(rng.normal(size=shape), requires_grad=True)
-    w = mg.tensor(rng.normal(size=(c_out, shape[1], k, k)), requires_grad=True)
+    w = mg.tensor(rng.normal(size=(c_out, shape[1], *kernel)), requires_grad=True)
     y = F.conv2d(x, w, stride=stride, padding=padding)
     g = mg.tensor(rng.normal(size=y.shape), requires_grad=True)
     what = f"conv2d_input_grad for x of shape {shape}, k={k}, stride={stride}, padding={padding}"
@@ -101,4 +102,5 @@ for _ in range(10):
     k, stride, padding = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
     h, w = (int(v) for v in rng.integers(k + 1, k + 7, size=2))
     input_grad_agrees((1, int(rng.integers(1, 3)), h, w), int(rng.integers(1, 3)), k, stride, padding, rng)
+input_grad_agrees((1, 2, 7, 8), 3, (2, 3), 3, 1, rng)  # a kernel that is not square
 ### END HIDDEN TESTS

@@ -2,18 +2,25 @@
 files, student copies, `same`, and grading in separate processes (on exercise files made here, so
 that these tests do not depend on what exercises/ holds). Then the files in exercises/ themselves:
 well formed, their reference solutions pass every check, a student's copy fails every one."""
+import ast
+import concurrent.futures
+import copy
 import csv
 import json
+import os
 import pathlib
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 import minigan as mg
-from minigan import cli
+from minigan import cli, gan
 from minigan import exercises as ex
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -453,3 +460,236 @@ def test_docs_teaching_shows_the_classroom_workflow_as_it_is():
     page = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
     shown = re.search(r"```yaml\n(.*?)```", page, re.DOTALL)
     assert shown and shown[1] == (ROOT / "docs" / "github-classroom-autograding.yml").read_text(encoding="utf-8")
+
+
+# --- the checks of exercises/ against mutated and hard-coded solutions ------------------------------
+#
+# A check that passes the reference solution should fail a slightly wrong one. A mutant is the
+# reference file with one small change inside a solution region, made on the region's syntax tree
+# by one of these operators (each a mutant of its own):
+#
+#   binary operator  + <-> -, * <-> /, ** -> *, // <-> %
+#   minus removed    -e -> e
+#   minus added      the value of a `return` or of an assignment, or each item when it is a tuple: e -> -e
+#   comparison       < <-> >=, > <-> <=, == <-> !=, in <-> not in, is <-> is not
+#   constant         a number c -> c + 1; True <-> False
+#   call             reversed(e) -> e; min(...) <-> max(...)
+#
+# The changed node is written back into the file's text in its place, in parentheses, as
+# ast.unparse writes it (the file parsed again must give the mutated tree: checked for each).
+
+BINARY_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
+                ast.FloorDiv: ast.Mod, ast.Mod: ast.FloorDiv}
+COMPARISON_FLIPS = {ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Eq: ast.NotEq,
+                    ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+CALL_SWAPS = {"min": "max", "max": "min"}
+
+
+def is_minus(node: ast.AST) -> bool:
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+
+
+def mutations(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.expr]]:
+    """(operator, the node changed, what replaces it) for each mutant the operators make at ``node``."""
+    if isinstance(node, ast.BinOp) and type(node.op) in BINARY_SWAPS:
+        yield "binary operator", node, ast.BinOp(node.left, BINARY_SWAPS[type(node.op)](), node.right)
+    elif is_minus(node):
+        yield "minus removed", node, node.operand
+    elif isinstance(node, ast.Compare):
+        for index, op in enumerate(node.ops):
+            if type(op) in COMPARISON_FLIPS:
+                ops = [*node.ops[:index], COMPARISON_FLIPS[type(op)](), *node.ops[index + 1:]]
+                yield "comparison", node, ast.Compare(node.left, ops, node.comparators)
+    elif isinstance(node, ast.Constant) and type(node.value) is bool:
+        yield "constant", node, ast.Constant(not node.value)
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        yield "constant", node, ast.Constant(node.value + 1)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id == "reversed" and len(node.args) == 1 and not node.keywords:
+            yield "call", node, node.args[0]
+        elif node.func.id in CALL_SWAPS:
+            yield "call", node, ast.Call(ast.Name(CALL_SWAPS[node.func.id], ast.Load()), node.args, node.keywords)
+    if isinstance(node, (ast.Return, ast.Assign)) and node.value is not None:
+        for value in node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]:
+            if not is_minus(value):  # -(-e) is e: "minus removed" makes that one
+                yield "minus added", value, ast.UnaryOp(ast.USub(), value)
+
+
+class Mutant(NamedTuple):
+    """A mutant of exercise ``id``'s reference ``file`` (its name): the file's ``text`` with one change,
+    made by ``operator`` on ``line`` of the reference file; ``shown`` is that line as the mutant has it,
+    stripped (a change to an expression over several lines joins them)."""
+
+    id: str
+    file: str
+    line: int
+    operator: str
+    shown: str
+    text: str
+
+
+def char_column(line: str, column: int) -> int:
+    """The index in ``line`` of the UTF-8 byte offset ``column`` (ast's col_offset)."""
+    return len(line.encode("utf-8")[:column].decode("utf-8"))
+
+
+def mutants(path: pathlib.Path) -> list[Mutant]:
+    """Every mutant of the solution regions of the exercise file ``path``, in the file's order (one per
+    distinct mutated file)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    found: dict[str, Mutant] = {}
+    for exercise in ex.read(path).exercises:
+        cell = exercise.solution
+        source = cell.source.splitlines(keepends=True)
+        tree = ast.parse(cell.source)
+        spans = ex.regions(cell, ex.SOLUTION, str(path))
+        end = cell.line - 1 + len(source)  # the file's lines before the cell's, and the cell's last line's end
+        before, after = "".join(lines[:cell.line - 1]), lines[end - 1][len(source[-1]):] + "".join(lines[end:])
+        assert before + cell.source + after == text
+        for node in ast.walk(tree):
+            if not hasattr(node, "lineno"):
+                continue
+            first, last = cell.line + node.lineno - 1, cell.line + node.end_lineno - 1
+            if not any(begin < first and last < end for begin, end in spans):
+                continue
+            for operator, target, replacement in mutations(node):
+                start = target.lineno - 1, char_column(source[target.lineno - 1], target.col_offset)
+                stop = target.end_lineno - 1, char_column(source[target.end_lineno - 1], target.end_col_offset)
+                changed = (source[start[0]][:start[1]] + "(" + ast.unparse(replacement) + ")"
+                           + source[stop[0]][stop[1]:])
+                new_source = "".join(source[:start[0]]) + changed + "".join(source[stop[0] + 1:])
+                expected = copy.deepcopy(tree, {id(target): replacement})  # the tree with target replaced
+                assert ast.dump(ast.parse(new_source)) == ast.dump(expected), (exercise.id, changed)
+                mutated = before + new_source + after
+                found.setdefault(mutated, Mutant(exercise.id, path.name, cell.line + target.lineno - 1, operator,
+                                                 changed.strip(), mutated))
+    return list(found.values())
+
+
+EQUIVALENT_MUTANTS: dict[tuple[str, str], str] = {  # (exercise, the mutant's line, stripped) -> why it is right too
+    ("2.1", "cols = (-np.empty((n, c, k, k, ho, wo), dtype=x.dtype))"):
+        "the loop writes every element of cols before it is read: what np.empty left there does not matter",
+    ("3.3", "norms = mg.sqrt((g * g).reshape(g.shape[0], -(2)).sum(1))"):
+        "reshape takes any negative size as the rest of the elements (NumPy's rule), so -2 is -1",
+    ("3.4", "return gamma / 2 * (g * g).reshape(g.shape[0], -(2)).sum(1).mean()"):
+        "reshape takes any negative size as the rest of the elements (NumPy's rule), so -2 is -1",
+    ("5.1", "p_y = probs.mean(axis=0, keepdims=(False))  # > 0 wherever a row is"):
+        "p(y) of shape (K,) broadcasts against probs (N, K) as (1, K) does",
+    ("5.2", "root1 = (-(vectors * np.sqrt(np.clip(values, 0, None)) @ vectors.T))"):
+        "root1 is used only in root1 @ sigma2 @ root1, where the two signs cancel",
+    ("7.3", "m = np.where(np.isfinite(m), m, (1.0))  # a row of -inf: subtract nothing, and log(0) = -inf below"):
+        "a row whose max is not finite gives -inf, +inf or NaN whatever finite value is taken out of it",
+}
+
+
+def shared_start(a: str, b: str) -> int:
+    """How many characters a and b start with in common."""
+    return next((index for index, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def test_every_exercise_has_mutants_and_they_change_only_its_solution():
+    every = [mutant for path in FILES for mutant in mutants(path)]
+    exercises = {e.id: e for path in FILES for e in ex.read(path).exercises}
+    assert {mutant.id for mutant in every} == set(exercises)
+    for mutant in every:  # the reference file, but for lines strictly inside one of its exercise's solution regions
+        reference = (ROOT / "exercises" / mutant.file).read_text(encoding="utf-8")
+        same_start, same_end = shared_start(reference, mutant.text), shared_start(reference[::-1], mutant.text[::-1])
+        first = reference[:same_start].count("\n") + 1
+        last = reference[:max(same_start, len(reference) - same_end)].count("\n") + 1
+        spans = ex.regions(exercises[mutant.id].solution, ex.SOLUTION, mutant.file)
+        assert mutant.text != reference and any(begin < first <= last < end for begin, end in spans), mutant
+    stale = set(EQUIVALENT_MUTANTS) - {(mutant.id, mutant.shown) for mutant in every}
+    assert not stale, f"EQUIVALENT_MUTANTS lists mutants that are no longer made: {sorted(stale)}"
+
+
+@pytest.mark.slow
+def test_every_mutant_of_a_reference_solution_fails_its_check(tmp_path):
+    """Each mutant graded by `check` as a student's copy (its file alone in a folder of its own): each
+    must fail, but for the few in EQUIVALENT_MUTANTS, which compute what the reference does. A new
+    survivor is a check too weak to tell a wrong solution from the right one: add a case to the check."""
+    every = [mutant for path in FILES for mutant in mutants(path)]
+    folders = []
+    for index, mutant in enumerate(every):
+        folder = tmp_path / f"mutant-{index:03d}"
+        (folder / "exercises").mkdir(parents=True)
+        (folder / "exercises" / mutant.file).write_text(mutant.text, encoding="utf-8")
+        folders.append(folder)
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # a process each
+        results = list(pool.map(lambda mutant, folder: ex.check(mutant.id, folder, timeout=30, jobs=1)[0],
+                                every, folders))
+    took = time.monotonic() - started
+    survivors = {(mutant.id, mutant.shown): mutant for mutant, result in zip(every, results) if result.passed}
+    unexpected = [f"{m.id} {m.file} line {m.line} ({m.operator}): {m.shown}" for key, m in survivors.items()
+                  if key not in EQUIVALENT_MUTANTS]
+    assert not unexpected, (f"{len(unexpected)} of {len(every)} mutants pass their exercise's check (graded in "
+                            f"{took:.0f} s):\n" + "\n".join(unexpected))
+    caught = sorted(set(EQUIVALENT_MUTANTS) - set(survivors))
+    assert not caught, f"mutants listed as equivalent fail their check: {caught}"
+
+
+def tangent(loss, at: np.ndarray) -> str:
+    """A body for a generator loss that returns the linear function of the logits with ``loss``'s value
+    and gradient at the logits ``at``: the right value and gradient there, and only there."""
+    x = mg.tensor(at, requires_grad=True)
+    value = loss(x)
+    slope = mg.grad(value, x)[0].numpy()
+    return (f"return (fake_logits * mg.tensor(np.array({slope.tolist()!r}))).sum() + "
+            f"{float(value.numpy()) - float(slope @ at)!r}")
+
+
+def log_mean_exp_answers() -> str:
+    """A body for log_mean_exp that returns the answers of the two cases its check cell shows."""
+    first = np.logaddexp.reduce(np.array([0.0, np.log(3.0)])) - np.log(2)
+    second = np.logaddexp.reduce(np.array([[-800.0, -801.0, -799.5]]), axis=1) - np.log(3)
+    return f"return np.float64({float(first)!r}) if w.shape == (2,) else np.array({second.tolist()!r})"
+
+
+HARD_CODED = {  # exercise -> (bodies for its solution regions that give the visible cases' answers, a hidden hint)
+    "1.5": (lambda: ["return mg.tensor([6.0, 6.0, 6.0])  # d^3/dx^3 x^3 at the cell's three points"],
+            "the third derivative of tanh: expected shape (6,), got shape (3,)"),
+    "3.2": (lambda: [tangent(gan.generator_loss_saturating, np.array([-8.0, -1.0, 0.0, 2.0])),
+                     tangent(gan.generator_loss_nonsaturating, np.array([-8.0, -1.0, 0.0, 2.0]))],
+            "saturating_loss(logits=[-0.03 -0.65 -2.39]...): expected "),
+    "5.1": (lambda: ["return {(10, 10): 10.0, (5, 10): 1.0}.get(probs.shape, 1.0)  # the cell's cases, by shape"],
+            "inception_score of 50 random rows of 10 classes: expected "),
+    "7.3": (lambda: [log_mean_exp_answers()],
+            "log_mean_exp of 4 rows of 1,000 log weights around -500, axis=1: expected shape (4,), got shape (1,)"),
+}
+
+
+def with_solutions(path: pathlib.Path, id: str, bodies: list[str]) -> str:
+    """The exercise file ``path`` with exercise ``id``'s solution regions, markers included, replaced by
+    ``bodies``, one each, at the BEGIN marker's indentation."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    exercise = next(e for e in ex.read(path).exercises if e.id == id)
+    spans = ex.regions(exercise.solution, ex.SOLUTION, str(path))
+    assert len(spans) == len(bodies)
+    for (first, last), body in reversed(list(zip(spans, bodies))):
+        marker = lines[first - 1]
+        indent = marker[:len(marker) - len(marker.lstrip())]
+        lines[first - 1:last] = [indent + line + "\n" for line in body.splitlines()]
+    return "".join(lines)
+
+
+def without_hidden_tests(path: pathlib.Path) -> str:
+    """The exercise file ``path`` without its hidden tests: its check cells as the student sees them."""
+    text = path.read_text(encoding="utf-8")
+    hidden = {number for exercise in ex.parse(text, path).exercises
+              for first, last in ex.regions(exercise.check, ex.HIDDEN, str(path)) for number in range(first, last + 1)}
+    return "".join(line for number, line in enumerate(text.splitlines(keepends=True), 1) if number not in hidden)
+
+
+@pytest.mark.parametrize("id", HARD_CODED)
+def test_a_solution_that_hard_codes_the_visible_cases_passes_them_and_fails_the_hidden_ones(tmp_path, id):
+    bodies, hint = HARD_CODED[id]
+    path = next(path for path in FILES if ex.read(path).number == int(id.split(".")[0]))
+    (tmp_path / "student" / "exercises").mkdir(parents=True)
+    (tmp_path / "student" / "exercises" / path.name).write_text(with_solutions(path, id, bodies()), encoding="utf-8")
+    (tmp_path / "visible").mkdir()
+    (tmp_path / "visible" / path.name).write_text(without_hidden_tests(path), encoding="utf-8")
+    (shown,) = ex.check(id, tmp_path / "student", reference=tmp_path / "visible")
+    assert shown.passed, shown.message  # the check cell the student sees passes it
+    (graded,) = ex.check(id, tmp_path / "student")
+    assert not graded.passed and graded.message.startswith(hint), graded.message  # the hidden cases catch it
