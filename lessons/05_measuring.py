@@ -88,10 +88,10 @@ assert probs["real test digits"].shape == (N, 10) and reference_features.shape =
 # confident samples, one of each digit, score exactly 10.
 #
 # Real test digits score above 9.2, near the top, and higher than every blurred or noised set;
-# more blur or more noise, a lower score. Copied training digits score above 9.2 as well. Digits
-# of one class score below 1.2, and one image repeated exactly 1: each sample is confident, but
-# together they are one class. The score never looks at a real image, only at what the judge says
-# of the samples.
+# more blur or more noise, a lower score. Copied training digits score above 9.2 as well, and
+# above every blurred or noised set. Digits of one class score below 1.2, and one image repeated
+# exactly 1: each sample is confident, but together they are one class. The score never looks at
+# a real image, only at what the judge says of the samples.
 
 # %%
 score = {name: metrics.mnist_score(p) for name, p in probs.items()}
@@ -117,7 +117,7 @@ assert np.isclose(metrics.mnist_score(np.eye(10)), 10)
 assert all(1 - 1e-9 <= s <= 10 + 1e-9 for s in score.values())
 assert score["real test digits"] > 9.2 and all(score["real test digits"] > score[name] for name in DEGRADED)
 assert score["blurred 3x3"] > score["blurred 5x5"] and score["noised, std 0.3"] > score["noised, std 0.6"]
-assert score["training digits, copied"] > 9.2
+assert score["training digits, copied"] > 9.2 and all(score["training digits, copied"] > score[n] for n in DEGRADED)
 assert score["one class (7s)"] < 1.2 and np.isclose(score["one image repeated"], 1, atol=1e-9)
 
 # %% [markdown]
@@ -173,12 +173,23 @@ assert fd["one class (7s)"] > 10 * fd["real test digits"] and fd["one class (7s)
 # So scores from different judges cannot be compared: not this classifier's with another MNIST
 # classifier's, and not either with the IS or FID of papers, whose Inception network was trained
 # on ImageNet photos. Cited, not shown here (docs/training.md, "How much of the score is the
-# judge's"): papers report 9.88 for real test digits, this judge gives them 9.79, and a judge
-# 1.42 times surer (`benchmarks/mnist_score_judge.py`) gives them 9.88.
+# judge's"), and measured on all 10,000 test digits: papers report 9.88 for real test digits, this
+# judge gives them 9.79, and a judge 1.42 times surer (`benchmarks/mnist_score_judge.py`) gives
+# them 9.88.
+#
+# The table is not meant to reproduce those numbers: it scores the N real test digits of this
+# lesson (1,000; 250 with `--fast`), not 10,000, and the MNIST score, like the Fréchet distance,
+# depends on how many images it is given. It is biased low for few images. $\mathbb{E}_x H(y|x)$
+# is a plain mean, right on average; but $p(y)$ is the mean of few predictions, and the entropy of
+# such a mean is on average below the entropy of the mean of all of them (the entropy is concave,
+# and a few images spread less evenly over the classes). The last lines show it: random quarters of
+# the same N real test digits score lower on average than all N together, because their $H(y)$ is
+# lower, while their $\mathbb{E}_x H(y|x)$ is about the same.
 
 # %%
 FACTORS = (0.5, 1.0, 1.42, 2.0)
 sharpened = {name: [metrics.mnist_score(metrics.sharpen(probs[name], a)) for a in FACTORS] for name in sets}
+print(f"MNIST score of {N} images a set, under a judge with its")
 print("logits times         " + "".join(f"{a:8.2f}" for a in FACTORS))
 for name in ("real test digits", "blurred 3x3", "blurred 5x5", "one class (7s)", "one image repeated"):
     print(f"{name:20s} " + "".join(f"{s:8.3f}" for s in sharpened[name]))
@@ -203,13 +214,26 @@ print(f"features after the ReLU: real {relu['real']:.1f}, blurred 3x3 {relu['blu
 print(f"blurred / real: {before:.1f} before the ReLU, {after:.1f} after it")
 assert abs(after / before - 1) > 0.2
 
+quarters = [rng.choice(N, N // 4, replace=False) for _ in range(200)]  # random quarters of the real test digits
+quarter_scores = [metrics.mnist_score(p_yx[q]) for q in quarters]
+h_y, h_yx = entropy(p_y), entropy(p_yx).mean()  # all N: H(y) and E_x H(y|x)
+quarter_h_y = np.mean([entropy(p_yx[q].mean(axis=0)) for q in quarters])
+quarter_h_yx = np.mean([entropy(p_yx[q]).mean() for q in quarters])
+print(f"\nreal test digits, all {N}: MNIST score {score['real test digits']:.3f}, H(y) {h_y:.4f}, "
+      f"E_x H(y|x) {h_yx:.4f}")
+print(f"{len(quarters)} random quarters ({N // 4}), on average: MNIST score {np.mean(quarter_scores):.3f}, "
+      f"H(y) {quarter_h_y:.4f}, E_x H(y|x) {quarter_h_yx:.4f}")
+assert np.mean(quarter_scores) < score["real test digits"] and quarter_h_y < h_y
+assert abs(quarter_h_yx - h_yx) < 0.25 * (h_y - quarter_h_y)
+
 # %% [markdown]
 # ## 4. A memorisation check (记忆): each sample's nearest training image
 #
-# A generator that hands back its training images draws nothing new, yet scores as well as real
-# digits: the MNIST score, the Fréchet distance and precision and recall (step 5) compare
-# distributions, and copies come from the right one. Steps 1 and 2 found the copied digits as good
-# as the real test digits by both numbers. To catch copies, look at single samples:
+# A generator that hands back its training images draws nothing new, yet the numbers rate it
+# highly: the MNIST score, the Fréchet distance and precision and recall (step 5) compare
+# distributions, and copies come from the right one. Steps 1 and 2 rated the copied digits above
+# every blurred or noised set by both numbers, as they rated the real test digits. To catch copies,
+# look at single samples:
 # `metrics.nearest_neighbours(samples, reference)` gives each sample's nearest row of the
 # reference and the distance to it, here the Euclidean distance in pixel space to every one of
 # the 60,000 training images.
@@ -217,35 +241,42 @@ assert abs(after / before - 1) > 0.2
 # Every copy's nearest training image is the image it was copied from, at distance exactly 0.
 # Real test digits are new: every one checked here is more than 1.5 from every training image,
 # and the median distance lies between 6 and 11 (pixels run from -1 for black to 1 for white).
-# The figure shows samples over their nearest training images.
+# The figure shows samples over their nearest training images (and, last, two of the moved copies
+# of the next paragraph).
 #
-# Pixel distance catches exact and near copies only. A copy moved two pixels to the right is, in
-# the median, more than 1.5 times as far from the image it was copied from as a real test digit
-# is from its nearest training image: by this check it looks new. A fuller check also looks in
-# the judge's feature space, and at the nearest images by eye.
+# Pixel distance catches exact and near copies only. Move the same copies two pixels to the right
+# and run the same check on them: at most one in ten still finds the image it was copied from as
+# its nearest training image, none is within 1.5 of any training image, and the median distance to
+# the nearest one is larger than the real test digits' median. By this check the moved copies look
+# new, farther from the training images than the new digits are. A fuller check also looks in the
+# judge's feature space, and at the nearest images by eye.
 
 # %%
+for name in ("training digits, copied", "real test digits"):  # steps 1 and 2, again: above every degraded set
+    assert score[name] > max(score[n] for n in DEGRADED) and fd[name] < min(fd[n] for n in DEGRADED), name
 n_check = 50 if opts.fast else 200  # samples of each set checked against all 60,000 training images
-checked = np.concatenate([sets["training digits, copied"][:n_check], real[:n_check]])
+originals = sets["training digits, copied"][:n_check]
+moved = np.pad(originals, ((0, 0), (0, 0), (0, 0), (2, 0)), constant_values=-1.0)[..., :28]  # 2 pixels right
+checked = np.concatenate([originals, real[:n_check], moved])  # copies, real test digits, moved copies
 nearest, distance = metrics.nearest_neighbours(checked.reshape(len(checked), -1),
                                                train_images.reshape(len(train_images), -1), batch_size=250)
-copies, new = distance[:n_check], distance[n_check:]
+copies, new, moved_distance = distance[:n_check], distance[n_check:2 * n_check], distance[2 * n_check:]
 print(f"copied training digits: nearest distance at most {copies.max():.3g}; "
       f"the image copied found for {np.mean(nearest[:n_check] == copied_from[:n_check]):.0%} of them")
 print(f"real test digits:       nearest distance from {new.min():.2f} to {new.max():.2f}, median {np.median(new):.2f}")
 assert (copies == 0).all() and (nearest[:n_check] == copied_from[:n_check]).all()
 assert new.min() > 1.5 and 6 < np.median(new) < 11
-originals = sets["training digits, copied"][:n_check]
-moved = np.pad(originals, ((0, 0), (0, 0), (0, 0), (2, 0)), constant_values=-1.0)[..., :28]  # 2 pixels right
-moved_distance = np.linalg.norm((moved - originals).reshape(n_check, -1), axis=1)
-print(f"copies moved 2 pixels right: median distance {np.median(moved_distance):.2f} from the image copied")
-assert np.median(moved_distance) > 1.5 * np.median(new)
+moved_found = np.mean(nearest[2 * n_check:] == copied_from[:n_check])
+print(f"copies moved 2 pixels right: nearest distance from {moved_distance.min():.2f} to {moved_distance.max():.2f}, "
+      f"median {np.median(moved_distance):.2f}; the image copied found for {moved_found:.0%} of them")
+assert moved_found <= 0.1 and moved_distance.min() > 1.5 and np.median(moved_distance) > np.median(new)
 
-shown = [0, 1, 2, n_check, n_check + 1, n_check + 2]  # three copies, three real test digits
+shown = [0, 1, 2, n_check, n_check + 1, n_check + 2, 2 * n_check, 2 * n_check + 1]  # 3 copies, 3 test digits, 2 moved
+kind = ["copy"] * 3 + ["test digit"] * 3 + ["moved copy"] * 2
 fig, axes = plt.subplots(2, len(shown), figsize=(1.6 * len(shown), 3.6))
 for column, i in enumerate(shown):
     axes[0, column].imshow(checked[i, 0], cmap="gray", vmin=-1, vmax=1)
-    axes[0, column].set_title("copy" if i < n_check else "test digit", fontsize=9)
+    axes[0, column].set_title(kind[column], fontsize=9)
     axes[1, column].imshow(train_images[nearest[i], 0], cmap="gray", vmin=-1, vmax=1)
     axes[1, column].set_title(f"nearest: {distance[i]:.1f}", fontsize=9)
 for ax in axes.ravel():

@@ -116,10 +116,18 @@ def points_window(samples: np.ndarray, anchors: Sequence[np.ndarray], reach: flo
     return centre, half, outside
 
 
+SAMPLE_COLOUR, REAL_COLOUR = "#1f77b4", "#b0b0b0"  # `draw_points`: generated samples, and the real data under them
+
+
 def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach: float = 3.0,
-                legend: bool = True) -> None:
+                legend: bool = True, mode_counts: bool = True) -> None:
     """2-D samples as a scatter on ``ax``, over the mixture ``mixture`` (ring8, grid25: 2,500 of its
     points and its mode centres) when given, with every sample accounted for.
+
+    The real points lie underneath in light grey and the samples over them, so that samples sitting
+    on a mode are seen; the mode centres are thin open rings on top, each labelled (``mode_counts``)
+    with the number of samples within 3 std of it (`metrics.mixture_metrics`'s ``mode_counts``):
+    hundreds of samples on one mode look like a few.
 
     The axes fit the data and the samples together, unless some samples lie farther from the data
     than ``reach`` times the data's own half-width (`points_window`): then the axes stop there, and
@@ -128,16 +136,32 @@ def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach
     from matplotlib.lines import Line2D
 
     from .data import MIXTURES
+    from .metrics import mixture_metrics
 
     real = MIXTURES[mixture].sample(2500, rng=np.random.default_rng(0)) if mixture else None
     modes = MIXTURES[mixture].modes() if mixture else None
     centre, half, outside = points_window(samples, [a for a in (real, modes) if a is not None], reach)
     finite = np.isfinite(samples).all(1)
-    # Generated underneath; the real data over them, dark; the mode centres as open rings that hide nothing.
-    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="#1f77b4", alpha=0.6, zorder=1)
-    if real is not None and modes is not None:
-        ax.scatter(real[:, 0], real[:, 1], s=1, c="black", zorder=2)
-        ax.scatter(modes[:, 0], modes[:, 1], s=90, facecolors="none", edgecolors="red", linewidths=1, zorder=3)
+    # The real data underneath, light; the generated samples over it, so that samples sitting on a mode
+    # stay in sight; the mode centres on top as thin open rings, wider than a mode, that hide nothing inside.
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=1, c=REAL_COLOUR, zorder=1)
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, c=SAMPLE_COLOUR, alpha=0.6, zorder=2)
+    if modes is not None:
+        ax.scatter(modes[:, 0], modes[:, 1], s=160, facecolors="none", edgecolors="red", linewidths=0.6, zorder=3)
+    if mixture and modes is not None and mode_counts:  # a crowd on a mode looks like a few points: say how many
+        counts = (mixture_metrics(samples[finite], modes, MIXTURES[mixture].std)["mode_counts"] if finite.any()
+                  else [0] * len(modes))
+        points_per_unit = 72 * ax.get_window_extent().width / ax.figure.dpi / (2 * half)
+        for mode, count in zip(modes, counts):  # each number just outside its ring, away from the middle...
+            away = mode - modes.mean(0)
+            away = away / np.linalg.norm(away) if np.linalg.norm(away) > 1e-9 else np.array([0.6, 0.8])
+            turns = (away, np.array([-away[1], away[0]]), np.array([away[1], -away[0]]), -away)
+            away = next((d for d in turns if (np.abs(mode + 20 * d / points_per_unit - centre) <= half).all()),
+                        away)  # ...unless that is off the axes: then beside it, or towards the middle
+            ax.annotate(str(count), mode, xytext=tuple(14 * away), textcoords="offset points", ha="center",
+                        va="center", fontsize=6, color="darkred", zorder=4,
+                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.7})
     ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half))
     ax.set_aspect("equal")
     shown = f"{len(samples) - outside.sum()} of {len(samples)} samples shown"
@@ -150,11 +174,13 @@ def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach
     if not legend:
         return
     # The legend's own markers, below the axes: every entry visible, none hidden under the points.
-    handles = [Line2D([], [], linestyle="none", marker="o", color="#1f77b4", markersize=5, label="generated")]
+    handles = [Line2D([], [], linestyle="none", marker="o", color=SAMPLE_COLOUR, markersize=5, label="generated")]
     if mixture:
-        handles += [Line2D([], [], linestyle="none", marker="o", color="black", markersize=3, label="real data"),
+        handles += [Line2D([], [], linestyle="none", marker="o", color=REAL_COLOUR, markersize=4,
+                           label="real data"),
                     Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
-                           markersize=9, label="mode centres")]
+                           markeredgewidth=0.6, markersize=12,
+                           label="mode centres" + (" (n within 3 std)" if mode_counts else ""))]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=8, frameon=False)
 
 
@@ -169,16 +195,18 @@ def save_points(samples: np.ndarray, path: str | os.PathLike[str], mixture: str 
 
 
 def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],
-                       title: str = "metrics") -> None:
-    """One small panel per metric (they live on different scales), against the training step."""
+                       title: str = "metrics", xlabel: str = "training step") -> None:
+    """One small panel per metric (they live on different scales), against the training step, each
+    panel with its x axis labelled ``xlabel``."""
     plt = _pyplot()
     names = list(curves)
     cols = min(4, len(names))
     rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows + 0.3), squeeze=False)
     for ax, name in zip(axes.flat, names):
         ax.plot(steps, curves[name], marker="o", markersize=3)
         ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
