@@ -165,10 +165,12 @@ def _forward(model: nn.Module, images: np.ndarray, batch_size: int, progress: bo
              desc: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(logits, features)`` as NumPy arrays, in batches, without a graph, in eval mode."""
     model.eval()  # BatchNorm's running statistics and no dropout: a prediction must not depend on its batch
+    # The model's device, not the default one: the shared classifier stays where it was first loaded.
+    device = next(model.parameters()).device
     logits, features = [], []
     with no_grad(), progress_bar(len(images), desc=desc, enabled=progress, unit="image") as bar:
         for start in range(0, len(images), batch_size):
-            out, feature = model(tensor(images[start:start + batch_size]), return_features=True)
+            out, feature = model(tensor(images[start:start + batch_size], device=device), return_features=True)
             logits.append(out.numpy())
             features.append(feature.numpy())
             bar.update(out.shape[0])

@@ -7,7 +7,9 @@
     minigan lesson 6 --fast
     minigan exercises check all --path my-copy
 
-A mistake in the arguments, or a missing or damaged file, prints one line and exits with status 2.
+``--device cuda`` (train, sample, eval) computes on an NVIDIA GPU through CuPy, as ``MINIGAN_DEVICE=cuda``
+does. A mistake in the arguments, a missing or damaged file, or a GPU asked for where there is none
+prints one line and exits with status 2.
 """
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> Parser:
+    from .backend import DEVICES
+
     parser = Parser(prog="minigan", description="GANs and VAEs on a tiny autodiff engine.")
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -91,6 +95,9 @@ def build_parser() -> Parser:
     evaluate.add_argument("--json", default=None, help="also write the metrics to this JSON file")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    for computes in (train, sample, evaluate):
+        computes.add_argument("--device", choices=DEVICES, default=None,
+                              help="cpu, or cuda: an NVIDIA GPU, through CuPy (default: $MINIGAN_DEVICE, else cpu)")
 
     retrain = commands.add_parser("train-classifier", help="retrain the shipped MNIST classifier, deterministically")
     retrain.add_argument("--out", default=None,
@@ -136,6 +143,21 @@ def build_parser() -> Parser:
     return parser
 
 
+def use_device(device: str | None) -> None:
+    """Make ``--device`` (if given) the default device, where every tensor of the command is made, as
+    ``$MINIGAN_DEVICE`` does. Checked before any work: a missing CuPy or GPU is one line, not a traceback."""
+    import os
+
+    from .backend import default_device
+
+    if device is not None:
+        os.environ["MINIGAN_DEVICE"] = device
+    try:
+        default_device()
+    except (ValueError, RuntimeError) as error:  # no CuPy or no GPU (the reason is in it); a bad $MINIGAN_DEVICE
+        raise UsageError(str(error)) from None
+
+
 def train(args: argparse.Namespace) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError
@@ -143,7 +165,8 @@ def train(args: argparse.Namespace) -> int:
     from .training import Run, TrainConfig, TrainingDiverged
     from .vae.training import VAETrainer
 
-    options = {key: value for key, value in vars(args).items() if key not in ("command", "resume")}
+    use_device(args.device)
+    options = {key: value for key, value in vars(args).items() if key not in ("command", "resume", "device")}
     try:
         config = TrainConfig(**options)
         trainer: Run = (VAETrainer if config.is_vae else Trainer)(config, resume=args.resume)
@@ -174,6 +197,7 @@ def sample(args: argparse.Namespace) -> int:
     from .creation import tensor
     from .vae.models import VAE
 
+    use_device(args.device)
     model, config = evaluation.load_model(args.checkpoint)
     if args.n < 1:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
@@ -208,6 +232,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from . import evaluation
     from .vae.models import VAE
 
+    use_device(args.device)
     if args.n is not None and args.n < 2:
         raise UsageError(f"minigan eval: --n must be at least 2, got {args.n}")
     if args.k is not None and args.k < 0:

@@ -149,6 +149,20 @@ def test_adam_on_scalar_empty_and_vector_parameters(shape):
     np.testing.assert_allclose(p.numpy(), theta - 0.1 / (1 + 1e-8 / 2), rtol=1e-14)
 
 
+def test_sgd_momentum_with_weight_decay_on_a_scalar_parameter():
+    """NumPy makes the decayed gradient of a 0-d parameter a scalar; the momentum buffer must still update in place."""
+    p = nn.Parameter(mg.tensor(0.3, dtype=mg.float64))
+    opt = optim.SGD([p], lr=0.05, momentum=0.9, weight_decay=0.1)
+    theta, buf = 0.3, None
+    for _ in range(4):
+        p.grad = mg.tensor(gradient(p.numpy()))
+        opt.step()
+        g = gradient(theta) + 0.1 * theta
+        buf = g if buf is None else 0.9 * buf + g
+        theta -= 0.05 * buf
+    assert p.item() == pytest.approx(theta, rel=1e-14)
+
+
 def test_rmsprop_first_step_by_hand():
     g = np.array([0.5, -4.0])
     p = one_param([1.0, -2.0])
@@ -258,13 +272,14 @@ def as_if_saved(state):
 
 @pytest.mark.parametrize("name, kwargs", [CONFIGS[i] for i in (3, 5, 7, 11)], ids=[IDS[i] for i in (3, 5, 7, 11)])
 def test_state_dict_round_trip_continues_identically(name, kwargs):
-    params = [nn.Parameter(mg.tensor(v)) for v in start_values()]
+    # a 0-d parameter too: its moving averages are 0-d arrays, which must stay arrays, unlike the step count
+    params = [nn.Parameter(mg.tensor(v)) for v in [*start_values(), np.array(0.3)]]
     opt = getattr(optim, name)(params, **kwargs)
     for step in range(3):
         step_ours(opt, params, step)
     state = opt.state_dict()
-    assert sorted(state) == ["param_groups", "state"] and state["param_groups"][0]["params"] == [0, 1]
-    assert set(state["state"]) == {0, 1}
+    assert sorted(state) == ["param_groups", "state"] and state["param_groups"][0]["params"] == [0, 1, 2]
+    assert set(state["state"]) == {0, 1, 2}
     frozen = {k: {n: np.copy(v) for n, v in s.items()} for k, s in state["state"].items()}
 
     copies = [nn.Parameter(mg.tensor(p.numpy().copy())) for p in params]

@@ -219,8 +219,9 @@ clip = clamp
 
 def where(condition: Operand, x: Operand, y: Operand) -> Tensor:
     """``x`` where ``condition`` holds, else ``y`` (all three broadcast together)."""
-    condition = condition.data if isinstance(condition, Tensor) else as_tensor(condition).data
     a, b = _operands(x, y)
+    # A mask given as a list or NumPy array is on the CPU: take it to the values' device.
+    condition = backend.to_device(as_tensor(condition).data, a.device)
     return Where(condition.astype(bool, copy=False))(a, b)
 
 

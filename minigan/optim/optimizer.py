@@ -149,7 +149,9 @@ class Optimizer:
             for name, value in values.items():
                 if isinstance(value, (list, tuple)):  # an array that went through JSON
                     value = np.asarray(value)
-                if getattr(value, "ndim", 0) == 0:  # a number (or a 0-d array from .npz)
+                # A count (step) is an integer, a number or a 0-d array from .npz; a moving average or a
+                # buffer is a floating-point array of the parameter's shape, 0-d for a 0-d parameter.
+                if np.isscalar(value) or not backend.is_floating(value.dtype):
                     state[param][name] = value.item() if hasattr(value, "item") else value
                 elif tuple(value.shape) != param.shape:
                     raise ValueError(f"loaded optimizer state '{name}' of parameter {key} has shape "

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, check_non_negative
 
@@ -38,7 +39,9 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+                # An array of its own (xp.array, not grad.copy()): with weight decay, NumPy's sum above is a
+                # scalar for a 0-d parameter, which the in-place updates below would replace, not update.
+                buf = state["momentum_buffer"] = backend.get_array_module(param.data).array(grad)
             else:
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad
