@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import pathlib
 import sys
 import typing
@@ -344,7 +345,7 @@ def exercises(args: argparse.Namespace) -> int:
               f"checks. In {args.outdir}, python exercises/{written[0].name} runs the first file; from anywhere, "
               f"minigan exercises check all --path {args.outdir} grades the copy")
         return 0
-    if args.timeout <= 0 or args.memory < 0 or (args.jobs is not None and args.jobs < 1):
+    if not (0 < args.timeout < math.inf and 0 <= args.memory < math.inf) or (args.jobs is not None and args.jobs < 1):
         raise UsageError(f"{command}: expected --timeout above 0, --memory 0 or more, --jobs 1 or more; got "
                          f"{args.timeout:g}, {args.memory:g}, {args.jobs}")
     limits = dict(timeout=args.timeout, memory=int(args.memory * ex.GiB) or None, jobs=args.jobs)

@@ -536,6 +536,8 @@ def run_one(task: Task, timeout: float, memory: int | None) -> tuple[bool, str]:
     (passed, hint). A hang is killed after ``timeout`` seconds with every process it started; a
     process that ends without its result (os._exit, a crash, the kernel's OOM killer) fails with why."""
     shown = str(task.exercise.file)
+    if task.student.is_symlink():  # a link to the reference's file would pass without a line of work
+        return False, f"{shown} is a symbolic link; hand in the file itself"
     if not task.student.is_file():
         return False, f"missing {shown}"
     with tempfile.TemporaryDirectory(prefix="minigan-grade-") as scratch:
@@ -547,6 +549,7 @@ def run_one(task: Task, timeout: float, memory: int | None) -> tuple[bool, str]:
                                                                   os.environ.get("PYTHONPATH")]))
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             environment.setdefault(name, "1")
+        environment["MINIGAN_DEVICE"] = "cpu"  # grades must not depend on the grader's shell (nor start a GPU each)
         command = [sys.executable, "-m", "minigan.exercises", str(task.student.resolve()), shown,
                    str(task.reference.resolve()), task.exercise.id, str(result), str(memory or 0)]
         with open(pathlib.Path(scratch, "stderr.txt"), "w+b") as stderr:
@@ -557,26 +560,32 @@ def run_one(task: Task, timeout: float, memory: int | None) -> tuple[bool, str]:
             except subprocess.TimeoutExpired:
                 stop(process)
                 return False, f"took more than {timeout:g} s"
+            stop(process)  # what it started and left running (a subprocess, a worker) goes with it
             try:
                 passed, message = json.loads(result.read_text(encoding="utf-8"))
                 return bool(passed), str(message)
-            except (OSError, ValueError):  # no result, or not one written by grade_here
+            except (OSError, ValueError, TypeError):  # no result, or not one written by grade_here
                 stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 2000))
                 said = [line for line in stderr.read().decode(errors="replace").splitlines() if line.strip()]
         last = f"; it said: {said[-1].strip()[:200]}" if said else ""
         if status < 0:
-            return False, f"crashed: killed by signal {signal.Signals(-status).name}{last}"
+            try:
+                name = signal.Signals(-status).name
+            except ValueError:  # a real-time signal, which has no name
+                name = str(-status)
+            return False, f"crashed: killed by signal {name}{last}"
         return False, f"the process ended before its check did (exit status {status}: os._exit? a crash?){last}"
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill a grading process that took too long, and any process it started (its own session's group)."""
+    """Kill a grading process (one that took too long, or one that ended) and every process it started
+    and left running: its own session's group, whose id stays taken while any member lives."""
     try:
         if hasattr(os, "killpg"):
-            os.killpg(process.pid, signal.SIGKILL)  # not yet waited for, so its id is still its own
+            os.killpg(process.pid, signal.SIGKILL)
         else:
             process.kill()
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):  # the group is gone already
         pass
     process.wait()
 
@@ -663,7 +672,7 @@ def limit_memory(limit: int) -> None:
         return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-    with contextlib.suppress(ValueError, OSError):  # macOS refuses: no limit there
+    with contextlib.suppress(ValueError, OSError, OverflowError):  # macOS refuses: no limit there
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # the hard limit too: the code cannot raise it
 
 

@@ -276,6 +276,9 @@ BROKEN = {  # what replaces exercise 1.1's solution -> the hint 1.1 fails with
     "asserts": ("assert x.shape == (), 'expected a 0-d tensor'",
                 "AssertionError: expected a 0-d tensor (exercises/01_sample.py line {line})"),
     "memory": ("return np.ones(2**28)", "MemoryError"),
+    "a signal with no name": ("__import__('os').kill(__import__('os').getpid(), 40)", "crashed: killed by signal 40"),
+    "a result of its own": ("open(__import__('sys').orig_argv[-2], 'w').write('null'); __import__('os')._exit(0)",
+                            "the process ended before its check did"),
 }
 
 
@@ -398,6 +401,8 @@ def test_minigan_exercises_check_exit_status_and_json(installed, tmp_path, capsy
     (["exercises", "check", "9.9"], "no exercise '9.9'"),
     (["exercises", "check", "all", "--path", "nowhere"], "expected a folder with exercises/ in it"),
     (["exercises", "check", "all", "--timeout", "0"], "expected --timeout above 0"),
+    (["exercises", "check", "all", "--timeout", "nan"], "expected --timeout above 0"),
+    (["exercises", "check", "all", "--memory", "inf"], "--memory 0 or more"),
     (["exercises", "grade", "nowhere", "--csv", "x.csv"], "nowhere is not a folder"),
     (["exercises"], "required: ACTION"),
 ])
@@ -693,3 +698,23 @@ def test_a_solution_that_hard_codes_the_visible_cases_passes_them_and_fails_the_
     assert shown.passed, shown.message  # the check cell the student sees passes it
     (graded,) = ex.check(id, tmp_path / "student")
     assert not graded.passed and graded.message.startswith(hint), graded.message  # the hidden cases catch it
+
+
+def test_check_refuses_a_symbolic_link_to_someone_elses_file(reference, tmp_path):
+    folder = student(tmp_path, "linker", None)
+    (folder / "exercises" / NAME).symlink_to(reference / NAME)
+    (_, points, _, passed, message), _ = outcomes(ex.check("all", folder, reference=reference))
+    assert (points, passed) == (0, False) and "symbolic link" in message
+
+
+def test_check_leaves_no_process_the_student_started_running(reference, tmp_path):
+    code = "__import__('subprocess').Popen(['sleep', '300']); return x * 2"
+    text = SAMPLE.replace(SOLUTION_1, f"    {code}\n")
+    ex.check("1.1", student(tmp_path, "spawner", text), reference=reference)
+    left = subprocess.run(["pgrep", "-f", "^sleep 300$"], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes left running: {left}"
+
+
+def test_check_grades_on_the_cpu_whatever_the_graders_shell_says(reference, monkeypatch):
+    monkeypatch.setenv("MINIGAN_DEVICE", "cuda")  # no GPU here: a grading process on it would fail
+    assert all(passed for _, _, _, passed, _ in outcomes(ex.check("all", reference=reference)))
