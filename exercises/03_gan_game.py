@@ -103,6 +103,14 @@ def small_critic(shape: tuple, seed: int) -> nn.Module:
                          nn.Linear(4 * h * w, 1)).to(mg.float64)
 
 
+def same_penalty(mine: mg.Tensor, expected: mg.Tensor, critic: nn.Module, what: str) -> None:
+    """A penalty against minigan's: in value, and in its gradient with respect to the critic's weights."""
+    ex.same(mine, expected, what)
+    weights = list(critic.parameters())[:-1]  # not the last bias: it does not move the input gradient
+    ex.same(tuple(mg.grad(mine, weights)), tuple(mg.grad(expected, weights)),
+            f"the gradient of {what} in the critic's weights (did you pass create_graph=True?)")
+
+
 # %% [markdown]
 # ## Exercise 3.3: the gradient penalty, by double backpropagation
 #
@@ -135,12 +143,8 @@ def penalty_agrees(n: int, shape: tuple, lambda_: float, seed: int) -> None:
     real, fake = (mg.tensor(rng.normal(size=(n, *shape))) for _ in range(2))
     eps = mg.tensor(rng.uniform(size=(n, 1, 1, 1)))
     what = f"gradient_penalty for {n} samples of shape {shape}, lambda {lambda_}"
-    mine = gradient_penalty(critic, real, fake, eps, lambda_)
-    ex.same(mine, gan.gradient_penalty(critic, real, fake, lambda_, eps=eps), what)
-    weights = list(critic.parameters())[:-1]  # not the last bias: it does not move the input gradient
-    ex.same(tuple(mg.grad(mine, weights)), tuple(mg.grad(gan.gradient_penalty(critic, real, fake, lambda_, eps=eps),
-                                                         weights)),
-            "the gradient of " + what + " in the critic's weights (did you pass create_graph=True?)")
+    same_penalty(gradient_penalty(critic, real, fake, eps, lambda_),
+                 gan.gradient_penalty(critic, real, fake, lambda_, eps=eps), critic, what)
 
 
 penalty_agrees(4, (1, 4, 4), 10.0, 0)
@@ -173,11 +177,7 @@ def r1_agrees(n: int, shape: tuple, gamma: float, seed: int) -> None:
     critic = small_critic(shape, seed)
     real = mg.tensor(np.random.default_rng(seed).normal(size=(n, *shape)))
     what = f"r1_penalty for {n} samples of shape {shape}, gamma {gamma}"
-    mine = r1_penalty(critic, real, gamma)
-    ex.same(mine, gan.r1_penalty(critic, real, gamma), what)
-    weights = list(critic.parameters())[:-1]  # not the last bias: it does not move the input gradient
-    ex.same(tuple(mg.grad(mine, weights)), tuple(mg.grad(gan.r1_penalty(critic, real, gamma), weights)),
-            "the gradient of " + what + " in the critic's weights")
+    same_penalty(r1_penalty(critic, real, gamma), gan.r1_penalty(critic, real, gamma), critic, what)
 
 
 r1_agrees(4, (1, 4, 4), 10.0, 0)

@@ -324,13 +324,11 @@ def lesson(args: argparse.Namespace) -> int:
 def exercises(args: argparse.Namespace) -> int:
     from . import exercises as ex
 
-    reference = ex.folder()
-    if reference is None:
-        raise UsageError("minigan exercises: the exercises are not installed with the package; they are in the "
-                         "exercises/ folder of minigan's repository (clone it and pip install -e . there)")
     command = f"minigan exercises {args.action}"
     try:
-        files = [ex.read(path) for path in ex.every_file(reference)]
+        files = [ex.read(path) for path in ex.every_file(ex.reference_folder(None, "minigan exercises"))]
+    except FileNotFoundError as error:  # not an editable install: where the exercises are
+        raise UsageError(str(error)) from None
     except ValueError as error:  # a malformed exercise file: what to fix, and where
         raise UsageError(f"{command}: {error}") from None
     if args.action == "list":
@@ -386,7 +384,7 @@ def report(results: list[Result], json_path: str | None) -> int:
     """One line per exercise checked, then the total; 0 if all passed, else 1."""
     import json
 
-    width = max(len(r.title) for r in results)
+    width = max((len(r.title) for r in results), default=0)
     for r in results:
         verdict = "pass" if r.passed else f"FAIL: {r.message}"
         print(f"{r.id:5s} {r.title:{width}}  {r.points:g}/{r.max_points:g}  {verdict}")
