@@ -120,14 +120,14 @@ SAMPLE_COLOUR, REAL_COLOUR = "#1f77b4", "#b0b0b0"  # `draw_points`: generated sa
 
 
 def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach: float = 3.0,
-                legend: bool = True, mode_counts: bool = True) -> None:
+                legend: bool = True) -> None:
     """2-D samples as a scatter on ``ax``, over the mixture ``mixture`` (ring8, grid25: 2,500 of its
     points and its mode centres) when given, with every sample accounted for.
 
     The real points lie underneath in light grey and the samples over them, so that samples sitting
-    on a mode are seen; the mode centres are thin open rings on top, each labelled (``mode_counts``)
-    with the number of samples within 3 std of it (`metrics.mixture_metrics`'s ``mode_counts``):
-    hundreds of samples on one mode look like a few.
+    on a mode are seen; the mode centres are thin open rings on top, each labelled with the number
+    of samples within 3 std of it (`metrics.mixture_metrics`'s ``mode_counts``): hundreds of samples
+    on one mode look like a few.
 
     The axes fit the data and the samples together, unless some samples lie farther from the data
     than ``reach`` times the data's own half-width (`points_window`): then the axes stop there, and
@@ -149,7 +149,7 @@ def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach
     ax.scatter(samples[:, 0], samples[:, 1], s=2, c=SAMPLE_COLOUR, alpha=0.6, zorder=2)
     if modes is not None:
         ax.scatter(modes[:, 0], modes[:, 1], s=160, facecolors="none", edgecolors="red", linewidths=0.6, zorder=3)
-    if mixture and modes is not None and mode_counts:  # a crowd on a mode looks like a few points: say how many
+    if mixture and modes is not None:  # a crowd on a mode looks like a few points: say how many
         counts = (mixture_metrics(samples[finite], modes, MIXTURES[mixture].std)["mode_counts"] if finite.any()
                   else [0] * len(modes))
         points_per_unit = 72 * ax.get_window_extent().width / ax.figure.dpi / (2 * half)
@@ -180,7 +180,7 @@ def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach
                            label="real data"),
                     Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
                            markeredgewidth=0.6, markersize=12,
-                           label="mode centres" + (" (n within 3 std)" if mode_counts else ""))]
+                           label="mode centres (n within 3 std)")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=8, frameon=False)
 
 
@@ -195,9 +195,8 @@ def save_points(samples: np.ndarray, path: str | os.PathLike[str], mixture: str 
 
 
 def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],
-                       title: str = "metrics", xlabel: str = "training step") -> None:
-    """One small panel per metric (they live on different scales), against the training step, each
-    panel with its x axis labelled ``xlabel``."""
+                       title: str = "metrics") -> None:
+    """One small panel per metric (they live on different scales), against the training step."""
     plt = _pyplot()
     names = list(curves)
     cols = min(4, len(names))
@@ -206,7 +205,7 @@ def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]],
     for ax, name in zip(axes.flat, names):
         ax.plot(steps, curves[name], marker="o", markersize=3)
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_xlabel("training step", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
