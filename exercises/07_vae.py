@@ -1,8 +1,8 @@
 # %% [markdown]
 # # Exercises 7: the variational autoencoder
 #
-# After [docs/vae.md](../docs/vae.md), the VAE's formulas in minigan (article 004; its lesson
-# comes with the lessons for the articles). Write the body of each function where it says
+# After lesson 7 (`lessons/07_vae.py`), the VAE of article 004: its reparameterisation, its KL
+# term and its importance-weighted bound. Write the body of each function where it says
 # `raise NotImplementedError`, run the cell below it, which checks your answer, and go on.
 # `minigan exercises check 7.1` grades one exercise (with more cases than the cell shows).
 

@@ -76,7 +76,8 @@ def build_parser() -> Parser:
                         help="a checkpoint written by minigan train (e.g. runs/dcgan/last.npz)")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
     sample.add_argument("--out", default="samples.png", help="PNG to write (default: %(default)s)")
-    sample.add_argument("--label", type=int, default=None, help="the digit (cdcgan) or the code (infogan) to draw")
+    sample.add_argument("--label", type=int, default=None,
+                        help="the digit (cdcgan), the mode (toy_cgan) or the code (infogan, toy_infogan) to draw")
     sample.add_argument("--seed", type=int, default=0)
 
     commands.add_parser("models", help="list the models")
@@ -191,6 +192,9 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+GIVEN = "cdcgan, infogan, toy_cgan, toy_infogan"  # the models `minigan sample --label` can ask
+
+
 def sample(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -204,7 +208,7 @@ def sample(args: argparse.Namespace) -> int:
         raise UsageError(f"minigan sample: --n must be at least 1, got {args.n}")
     if isinstance(model, VAE):
         if args.label is not None:
-            raise UsageError(f"minigan sample: --label needs a model given a digit or a code (cdcgan, infogan), "
+            raise UsageError(f"minigan sample: --label needs a model given a label or a code ({GIVEN}), "
                              f"this checkpoint is {model.name}")
         z = np.random.default_rng(args.seed).standard_normal((args.n, model.latent_dim)).astype(np.float32)
         plotting.save_image_grid(model.sample(tensor(z)), args.out, value_range=(0.0, 1.0))
@@ -213,7 +217,7 @@ def sample(args: argparse.Namespace) -> int:
     gan = model
     choices = gan.given_values
     if args.label is not None and not choices:
-        raise UsageError(f"minigan sample: --label needs a model given a digit or a code (cdcgan, infogan), "
+        raise UsageError(f"minigan sample: --label needs a model given a label or a code ({GIVEN}), "
                          f"this checkpoint is {gan.name}")
     if args.label is not None and not 0 <= args.label < choices:
         raise UsageError(f"minigan sample: --label must be in 0..{choices - 1}, got {args.label}")
@@ -292,8 +296,10 @@ def train_classifier(args: argparse.Namespace) -> int:
 def models(args: argparse.Namespace) -> int:
     from .models import describe
 
-    for name, line in describe().items():
-        print(f"{name:8s} {line}")
+    described = describe()
+    width = max(map(len, described))
+    for name, line in described.items():
+        print(f"{name:{width}s} {line}")
     return 0
 
 

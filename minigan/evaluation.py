@@ -190,7 +190,7 @@ def vae_metrics(vae: VAE, n_samples: int = 10_000, n_test: int = 1000, k: int = 
     cross-entropy. Uses its own random numbers (``seed``): minigan's generator and the model's
     mode are as they were afterwards.
     """
-    from .vae import gaussian_kl, importance_weighted_nll
+    from .vae import active_units, gaussian_kl, importance_weighted_nll
 
     images, _ = data.mnist("test", scale="unit", data_dir=data_dir)
     if not 1 <= n_test <= len(images):
@@ -212,7 +212,7 @@ def vae_metrics(vae: VAE, n_samples: int = 10_000, n_test: int = 1000, k: int = 
         result: dict[str, Any] = {"test_neg_elbo": float(np.concatenate(neg_elbo).mean())}
         if k:
             result["test_iw_nll"] = float(importance_weighted_nll(vae, tensor(x), k=k, progress=progress).mean())
-        result["active_units"] = int((np.concatenate(means).var(axis=0) > 0.01).sum())
+        result["active_units"] = active_units(np.concatenate(means))
         result["latent_dim"] = vae.latent_dim
         z = tensor(np.random.default_rng(seed).standard_normal((n_samples, vae.latent_dim)).astype(np.float32))
         samples = vae.sample(z, progress=progress) * 2 - 1  # [0, 1] -> [-1, 1], the classifier's range

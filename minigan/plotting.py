@@ -4,17 +4,24 @@ matplotlib is imported here only, inside each function, and always with the head
 """
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .tensor import Tensor
+
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from .nn import Module
 
 
 def _pyplot() -> ModuleType:
@@ -120,7 +127,7 @@ SAMPLE_COLOUR, REAL_COLOUR = "#1f77b4", "#b0b0b0"  # `draw_points`: generated sa
 
 
 def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach: float = 3.0,
-                legend: bool = True) -> None:
+                legend: bool = True, window: tuple[np.ndarray, float] | None = None) -> None:
     """2-D samples as a scatter on ``ax``, over the mixture ``mixture`` (ring8, grid25: 2,500 of its
     points and its mode centres) when given, with every sample accounted for.
 
@@ -132,6 +139,8 @@ def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach
     The axes fit the data and the samples together, unless some samples lie farther from the data
     than ``reach`` times the data's own half-width (`points_window`): then the axes stop there, and
     the plot says how many samples fell outside (a collapsing or diverging G can throw samples far).
+    ``window``, a (centre, half-width) pair, fixes the square instead: the frames of an animation
+    share one.
     """
     from matplotlib.lines import Line2D
 
@@ -140,8 +149,12 @@ def draw_points(ax: Axes, samples: np.ndarray, mixture: str | None = None, reach
 
     real = MIXTURES[mixture].sample(2500, rng=np.random.default_rng(0)) if mixture else None
     modes = MIXTURES[mixture].modes() if mixture else None
-    centre, half, outside = points_window(samples, [a for a in (real, modes) if a is not None], reach)
     finite = np.isfinite(samples).all(1)
+    if window is None:
+        centre, half, outside = points_window(samples, [a for a in (real, modes) if a is not None], reach)
+    else:
+        centre, half = np.asarray(window[0], dtype=float), float(window[1])
+        outside = ~finite | (np.abs(np.where(finite[:, None], samples, 0) - centre) > half).any(1)
     # The real data underneath, light; the generated samples over it, so that samples sitting on a mode
     # stay in sight; the mode centres on top as thin open rings, wider than a mode, that hide nothing inside.
     if real is not None:
@@ -192,6 +205,129 @@ def save_points(samples: np.ndarray, path: str | os.PathLike[str], mixture: str 
     if title:
         ax.set_title(title)
     _save(fig, path)
+
+
+@dataclass(frozen=True)
+class TrainingFrame:
+    r"""A 2-D GAN at one step of its training: one frame of `save_training_animation`, made by `record_frame`.
+
+    ``samples`` (N, 2): G's samples of a fixed batch of noise. ``field`` (R, R): D's probability
+    that a point is real, $D(x) = \sigma(\ell(x))$ with $\ell$ D's logit, on an even R x R grid
+    over the square ``window`` = (centre, half-width); ``field[i, j]`` is at (x_j, y_i).
+    ``arrows`` (M, 2), M <= N: at each of the first M samples $x_i$, $-\nabla_{x_i} \ell_G(x_i)$,
+    minus the gradient of G's loss for that one sample: the way G's step pushes it (the push
+    reaches G's weights through its Jacobian, $J_G(z_i)^\top$, and moves every sample at once).
+    """
+
+    step: int
+    samples: np.ndarray
+    field: np.ndarray
+    window: tuple[np.ndarray, float]
+    arrows: np.ndarray
+
+
+def record_frame(step: int, generator: Module, discriminator: Module, z: Tensor | ArrayLike,
+                 window: tuple[ArrayLike, float], generator_loss: Callable[[Tensor], Tensor] | None = None,
+                 arrows: int = 64, resolution: int = 41) -> TrainingFrame:
+    r"""The `TrainingFrame` of a 2-D GAN now: G's samples of the noise ``z`` (N, z_dim), D's field
+    on a ``resolution`` x ``resolution`` grid over ``window`` (centre, half-width), and the arrows
+    of ``generator_loss`` (a mean over samples of D's logits; default the non-saturating
+    $-\mathbb{E}[\log D(G(z))]$) at the first ``arrows`` samples (all N, where there are fewer).
+
+    D's outputs are read as logits, as the cross-entropy losses read them (a Wasserstein critic's
+    scores are not logits: its field would be their sigmoid). The networks are used as they are
+    (their mode, their weights); no random number is drawn and no ``.grad`` is touched, so
+    recording a frame in the middle of a run leaves the run as it was.
+    """
+    from .autograd import grad, no_grad
+    from .creation import tensor
+    from .gan.losses import generator_loss_nonsaturating
+    from .ops import sigmoid
+
+    z = z if isinstance(z, Tensor) else tensor(np.asarray(z, dtype=np.float32))
+    centre, half = np.asarray(window[0], dtype=np.float64), float(window[1])
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise ValueError(f"record_frame: expected noise z of shape (N, z_dim) with N >= 1, got {z.shape}")
+    if centre.shape != (2,) or not (np.isfinite(centre).all() and 0 < half < np.inf):
+        raise ValueError(f"record_frame: expected window (centre (2,), half-width > 0), got ({centre}, {half})")
+    if not (isinstance(arrows, (int, np.integer)) and arrows >= 1):
+        raise ValueError(f"record_frame: arrows must be an integer >= 1, got {arrows!r}")
+    arrows = min(int(arrows), z.shape[0])
+    if not (isinstance(resolution, (int, np.integer)) and resolution >= 2):
+        raise ValueError(f"record_frame: resolution must be an integer >= 2, got {resolution!r}")
+    with no_grad():
+        x = generator(z)
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise ValueError(f"record_frame: the generator must make 2-D points (N, 2), it made {x.shape}")
+        axis = [np.linspace(c - half, c + half, resolution) for c in centre]
+        grid = np.stack(np.meshgrid(*axis), axis=-1).reshape(-1, 2)
+        field = sigmoid(discriminator(tensor(grid, dtype=x.dtype, device=x.device))).numpy()
+    pushed = tensor(x[:arrows], requires_grad=True)
+    loss = (generator_loss or generator_loss_nonsaturating)(discriminator(pushed))
+    (gradient,) = grad(loss * arrows, pushed)  # a mean over `arrows` samples: times their number, each one's own
+    return TrainingFrame(int(step), x.numpy(), field.reshape(resolution, resolution), (centre, half),
+                         -gradient.numpy())
+
+
+def save_training_animation(frames: Sequence[TrainingFrame], path: str | os.PathLike[str], mixture: str | None = None,
+                            fps: int = 4, title: str | None = None, dpi: int = 100) -> None:
+    """The frames as an animated GIF (matplotlib's Pillow writer), the view GAN Lab made popular:
+    D's field shaded (green where D calls a point real, pink where fake), G's samples over the
+    mixture's data (`draw_points`), and G's arrows at the samples, the longest of each frame a
+    quarter of the half-width (their lengths change by orders of magnitude in a run: the title
+    gives the longest). Each frame is titled with its step; the GIF loops.
+
+    The frames must share one window and grid, in the order of their steps; ``path`` ends in .gif.
+    """
+    from matplotlib.animation import PillowWriter
+
+    caller = "save_training_animation"
+    if not str(path).lower().endswith(".gif"):
+        raise ValueError(f"{caller}: expected a path ending in .gif, got {os.fspath(path)!r}")
+    frames = list(frames)
+    if not frames or not all(isinstance(f, TrainingFrame) for f in frames):
+        kinds = sorted({type(f).__name__ for f in frames})
+        raise ValueError(f"{caller}: expected a non-empty sequence of TrainingFrame (see record_frame), got "
+                         f"{len(frames)} item(s) of type {', '.join(kinds) or 'none'}")
+    steps = [f.step for f in frames]
+    if any(b <= a for a, b in itertools.pairwise(steps)):
+        raise ValueError(f"{caller}: the frames' steps must increase, got {steps}")
+    centre, half = frames[0].window
+    for f in frames:
+        if not (np.array_equal(f.window[0], centre) and f.window[1] == half and f.field.shape == frames[0].field.shape):
+            raise ValueError(f"{caller}: every frame must share one window and grid: frame of step {f.step} has "
+                             f"window ({f.window[0]}, {f.window[1]}) and field {f.field.shape}, the first "
+                             f"({centre}, {half}) and {frames[0].field.shape}")
+        if f.samples.ndim != 2 or f.samples.shape[1] != 2 or f.arrows.shape[1:] != (2,) or \
+                len(f.arrows) > len(f.samples):
+            raise ValueError(f"{caller}: frame of step {f.step}: expected samples (N, 2) and arrows (M, 2) with "
+                             f"M <= N, got {f.samples.shape} and {f.arrows.shape}")
+    if not (isinstance(fps, (int, np.integer)) and fps >= 1):
+        raise ValueError(f"{caller}: fps (frames per second) must be an integer >= 1, got {fps!r}")
+    plt = _pyplot()
+    fig = plt.figure(figsize=(5.2, 5.6))
+    ax = fig.add_axes((0.1, 0.12, 0.72, 0.78))
+    axis = [np.linspace(c - half, c + half, frames[0].field.shape[0]) for c in centre]
+    drawn: list[Artist] = []  # the last frame's artists; the axes, their ticks and the colour bar stay
+    writer = PillowWriter(fps=fps)
+    with writer.saving(fig, os.fspath(path), dpi):
+        for frame in frames:
+            for artist in drawn:
+                artist.remove()
+            kept = set(ax.get_children())
+            shading = ax.contourf(*axis, frame.field, levels=np.linspace(0, 1, 11), cmap="PiYG", alpha=0.55, zorder=0)
+            if frame is frames[0]:
+                fig.colorbar(shading, cax=fig.add_axes((0.85, 0.12, 0.03, 0.78)), label="D(x), the probability 'real'")
+            draw_points(ax, frame.samples, mixture, window=frame.window)
+            at, lengths = frame.samples[:len(frame.arrows)], np.linalg.norm(frame.arrows, axis=1)
+            longest = float(lengths[np.isfinite(lengths)].max(initial=0.0))
+            ax.quiver(at[:, 0], at[:, 1], frame.arrows[:, 0], frame.arrows[:, 1], angles="xy", scale_units="xy",
+                      scale=(longest or 1.0) / (0.25 * half), width=0.004, color="black", zorder=5)
+            ax.set_title(f"{title + ', ' if title else ''}step {frame.step}\narrows: G's push on its samples "
+                         f"(the longest {longest:.2g})", fontsize=10)
+            drawn = [artist for artist in ax.get_children() if artist not in kept]
+            writer.grab_frame()
+    plt.close(fig)
 
 
 def save_metric_curves(steps: Sequence[int], curves: dict[str, Sequence[float]], path: str | os.PathLike[str],

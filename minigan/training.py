@@ -173,9 +173,9 @@ class TrainConfig:
             raise ValueError(f"--gp-lambda weighs WGAN-GP's penalty: it needs --loss wgan-gp, not "
                              f"{self.loss or 'the default'}" + (" (article001 weighs its own with --lambda4)"
                                                                   if self.loss == "article001" else ""))
-        if self.info_lambda != TrainConfig.info_lambda and self.model != "infogan":
-            raise ValueError(f"--info-lambda {self.info_lambda}: only --model infogan has InfoGAN's term, "
-                             f"not {self.model}")
+        if self.info_lambda != TrainConfig.info_lambda and self.model not in ("infogan", "toy_infogan"):
+            raise ValueError(f"--info-lambda {self.info_lambda}: only --model infogan or toy_infogan has "
+                             f"InfoGAN's term, not {self.model}")
         if self.data_dir is not None and self.data not in (None, "mnist"):
             raise ValueError(f"--data-dir replaces MNIST's images, it does not go with --data {self.data}")
 

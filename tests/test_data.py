@@ -7,6 +7,7 @@ import pytest
 
 import minigan as mg
 from minigan.data import (
+    MIXTURES,
     MNIST_DIR,
     MNIST_SHA256,
     ChecksumError,
@@ -226,6 +227,19 @@ def test_toy_data_follows_minigan_seed_or_the_given_rng():
     np.testing.assert_array_equal(ring8(10), a)
     np.testing.assert_array_equal(grid25(10, rng=np.random.default_rng(1)),
                                   grid25(10, rng=np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize("name", sorted(MIXTURES))
+def test_nearest_mode_is_the_mode_that_drew_each_point(name):
+    mixture = MIXTURES[name]
+    points = mixture.sample(20000, rng=np.random.default_rng(0))
+    drew = np.random.default_rng(0).integers(len(mixture.modes()), size=20000)  # the sampler's first draw
+    labels = mixture.nearest_mode(points)
+    assert labels.shape == (20000,) and np.issubdtype(labels.dtype, np.integer)
+    np.testing.assert_array_equal(labels, drew)
+    np.testing.assert_array_equal(mixture.nearest_mode(mixture.modes() * 1.2), np.arange(len(mixture.modes())))
+    with pytest.raises(ValueError, match=r"nearest_mode: expected points of shape \(N, 2\), got \(5,\)"):
+        mixture.nearest_mode(np.zeros(5))
 
 
 # --- DataLoader --------------------------------------------------------------------------------

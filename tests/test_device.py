@@ -397,6 +397,7 @@ LOSSES = {
     "gaussian_log_likelihood": lambda on: vae.gaussian_log_likelihood(on(IMAGES - 0.5), on(IMAGES), 0.3),
     "elbo": lambda on: vae.elbo(on(SCORES), on(SCORES2)),
     "vae_loss": lambda on: vae.vae_loss(on(SCORES), on(SCORES2), beta=2.0),
+    "active_units": lambda on: on(vae.active_units(on(Z)) * np.ones(1)),
     "importance_weighted_nll": lambda on: vae.importance_weighted_nll(on.module(tiny_vae), on(IMAGES), k=5,
                                                                       chunk=2),
 }
@@ -592,13 +593,14 @@ def test_a_run_trained_on_the_device_resumes_on_the_cpu(fake_gpu, monkeypatch, t
 # Every loss on the toy GAN and every model with its own; the larger networks' steps take seconds (slow).
 MODEL_CONFIGS = {
     **{loss: dict(model="toy", loss=loss, ema=0.9) for loss in RECIPES},
-    **{model: dict(model=model) for model in ("mlp", "atgan", "dcgan", "dcgan32", "cdcgan")},
+    **{model: dict(model=model) for model in ("mlp", "atgan", "dcgan", "dcgan32", "dcgan32_8x8", "cdcgan",
+                                                         "toy_cgan", "toy_infogan")},
     "infogan": dict(model="infogan", ema=0.99),
     "dcgan[pack]": dict(model="dcgan", loss="lsgan", pack=2),
     "vae-mlp": dict(model="vae-mlp", likelihood="gaussian"),
     "vae-conv": dict(model="vae-conv", binarize=True, kl_warmup=2),
 }
-QUICK_MODELS = ("toy", "mlp", "vae-mlp")
+QUICK_MODELS = ("toy", "toy_cgan", "toy_infogan", "mlp", "vae-mlp")
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=() if kw["model"] in QUICK_MODELS else pytest.mark.slow)

@@ -66,6 +66,21 @@ def test_dcgan32_is_article_001s_layer_list_and_takes_three_channels():
     assert gan.discriminator(gan.generator(mg.randn(2, 100))).shape == (2,)
 
 
+def test_dcgan32_8x8_is_dcgan32_with_the_generator_started_at_8x8x256():
+    gan, article = build("dcgan32_8x8"), dcgan32()
+    shapes = []
+    x = mg.randn(2, 100)
+    for layer in gan.generator:
+        x = layer(x)
+        shapes.append(x.shape[1:])
+    assert shapes[3] == (256, 8, 8) and shapes[-1] == (1, 32, 32)
+    convs = [m for m in gan.generator.modules() if isinstance(m, mg.nn.ConvTranspose2d)]
+    assert [(c.in_channels, c.out_channels, c.stride) for c in convs] == [(256, 128, (1, 1)), (128, 64, (2, 2)),
+                                                                        (64, 1, (2, 2))]
+    assert [type(m) for m in gan.discriminator] == [type(m) for m in article.discriminator]
+    assert gan.data == article.data == "mnist32"
+
+
 def test_dcgan_discriminator_has_no_batchnorm_so_it_can_be_a_wgan_gp_critic():
     assert not any(isinstance(m, mg.nn.BatchNorm2d) for m in build("dcgan").discriminator.modules())
 
@@ -115,3 +130,28 @@ def test_dcgan_init():
     assert not net[1].bias.numpy().any()
     np.testing.assert_array_equal(net[5].weight.numpy(), linear_before)  # other layers untouched
     np.testing.assert_array_equal(net[3].bias.numpy(), conv_bias_before)
+
+
+def test_the_toy_conditional_gan_gives_g_and_d_the_mode_one_hot():
+    gan = build("toy_cgan")
+    assert gan.conditional and gan.given_values == gan.num_classes == 8 and gan.data == "2d"
+    z, modes = mg.randn(8, gan.z_dim), mg.arange(8)
+    one_hot = mg.nn.functional.one_hot(modes, 8).to(mg.float32)
+    np.testing.assert_array_equal(gan.generator(z, modes).numpy(), gan.generator.net(mg.cat([z, one_hot], 1)).numpy())
+    same_z = mg.tensor(z.numpy()[:1].repeat(8, 0))
+    assert len({p.tobytes() for p in gan.generator(same_z, modes).numpy()}) == 8  # the label moves the sample
+    x = mg.tensor(np.zeros((8, 2), dtype=np.float32))
+    assert len(set(gan.discriminator(x, modes).numpy().tolist())) == 8  # one point, judged per mode asked
+
+
+def test_the_toy_infogans_q_head_shares_ds_hidden_layers():
+    gan = build("toy_infogan")
+    assert gan.codes == gan.given_values == 8 and not gan.conditional
+    x = mg.randn(4, 2)
+    assert gan.discriminator.code_logits(x).shape == (4, 8) and gan.discriminator(x).shape == (4,)
+    params = dict(gan.discriminator.named_parameters())
+    grads = mg.grad(gan.discriminator.code_logits(x).sum(), list(params.values()), allow_unused=True)
+    reached = {name for name, g in zip(params, grads) if g is not None}
+    assert reached == {n for n in params if n.startswith(("features.", "q."))}  # not D's own head
+    toy = build("toy").discriminator  # D(x) is the toy GAN's discriminator, layer for layer
+    assert [p.shape for p in toy.parameters()] == [p.shape for n, p in params.items() if not n.startswith("q.")]

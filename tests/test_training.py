@@ -92,7 +92,7 @@ def test_an_ema_run_samples_and_checkpoints_the_averaged_generator(tmp_path):
     (dict(pack=5, loss="ns"), "--batch-size 32 does not divide into PacGAN packs of 5"),
     (dict(model="mlp", data="mnist", loss="ns", pack=2), "PacGAN is built for dcgan, toy"),
     (dict(info_lambda=-1.0), "--info-lambda must be a finite number >= 0, got -1.0"),
-    (dict(info_lambda=2.0), "only --model infogan has InfoGAN's term, not toy"),
+    (dict(info_lambda=2.0), "only --model infogan or toy_infogan has InfoGAN's term, not toy"),
     (dict(lr=float("nan")), "--lr must be a positive finite number, got nan"),
     (dict(lr=-1e-3), "--lr must be a positive finite number"),
     (dict(gp_lambda=float("inf")), "--gp-lambda must be a finite number >= 0"),
@@ -288,7 +288,8 @@ def test_cli_refuses_a_damaged_checkpoint_in_one_line(tmp_path):
 def test_cli_label_needs_a_model_given_a_digit_or_code(tmp_path):
     assert run_cli("train", "--model", "toy", "--steps", "1", "--out", str(tmp_path)).returncode == 0
     result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "7")
-    assert result.returncode == 2 and "(cdcgan, infogan), this checkpoint is toy" in result.stderr
+    assert result.returncode == 2
+    assert "(cdcgan, infogan, toy_cgan, toy_infogan), this checkpoint is toy" in result.stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery")
@@ -348,6 +349,46 @@ def test_a_conditional_gan_draws_the_digit_asked_for(tmp_path):
     assert result.returncode == 0 and (tmp_path / "sevens.png").exists(), result.stderr
     result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "10")
     assert result.returncode == 2 and "0..9" in result.stderr
+
+
+def test_a_conditional_toy_gan_is_given_the_mode_of_each_real_point(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, model="toy_cgan", loss="ns", steps=2))
+    modes = mg.data.ring8_modes()
+    assert np.linalg.norm(trainer.images - modes[trainer.labels], axis=1).max() < 10 * 0.01  # ring8's std: 0.01
+    batches, asked = [], []
+    next_batch, generate = trainer.next_batch, trainer.generate
+    trainer.next_batch = lambda: batches.append(next_batch()) or batches[-1]
+    trainer.generate = lambda z, given: asked.append(given.numpy()) or generate(z, given)
+    trainer.train()
+    assert len(batches) == 2 and len(asked) == 4  # a step: D's fakes, then G's, for the modes of the real batch
+    for (real, labels), for_d, for_g in zip(batches, asked[::2], asked[1::2]):
+        np.testing.assert_array_equal(for_d, labels.numpy())
+        np.testing.assert_array_equal(for_g, labels.numpy())
+        assert np.linalg.norm(real.numpy() - modes[for_d], axis=1).max() < 0.1
+    assert trainer.fixed_labels.shape == (2500,) and set(np.bincount(trainer.fixed_labels.numpy())) == {312, 313}
+    with pytest.raises(ValueError, match="model toy_cgan is given one of 8 modes, but grid25 has 25"):
+        Trainer(toy_config(tmp_path / "grid", model="toy_cgan", data="grid25"))
+
+
+def test_the_toy_infogans_term_trains_q_with_d(tmp_path):
+    trainer = Trainer(toy_config(tmp_path, model="toy_infogan", loss="ns", steps=1))
+    q_before = {k: np.array(v) for k, v in trainer.D.q.state_dict().items()}
+    codes = []
+    info = trainer.info
+    trainer.info = lambda fake, given: codes.append(given.numpy()) or info(fake, given)
+    trainer.train()
+    assert len(codes) == 2 and all(c.shape == (32,) and c.max() < 8 for c in codes)  # in D's step and G's
+    assert all(not np.array_equal(q_before[k], v) for k, v in trainer.D.q.state_dict().items())
+
+
+def test_cli_trains_the_toy_conditional_gan_and_draws_the_mode_asked_for(tmp_path):
+    result = run_cli("train", "--model", "toy_cgan", "--data", "ring8", "--steps", "2", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "7", "--n", "16",
+                     "--out", str(tmp_path / "mode7.png"))
+    assert result.returncode == 0 and (tmp_path / "mode7.png").exists(), result.stderr
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "last.npz"), "--label", "8")
+    assert result.returncode == 2 and "0..7" in result.stderr
 
 
 def poison(path, key="generator"):

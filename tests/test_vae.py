@@ -333,3 +333,25 @@ def test_loss_functions_name_themselves_and_the_shapes():
     for bad in ({"k": 0}, {"chunk": 0}, {"k": 2.5}):
         with pytest.raises(ValueError, match=f"importance_weighted_nll: {next(iter(bad))} must be a positive integer"):
             vae.importance_weighted_nll(LinearGaussian(), mg.zeros(1, 1), **bad)
+
+
+# --- active units ---------------------------------------------------------------------------------
+
+def test_active_units_count_the_latents_whose_posterior_mean_varies_with_x():
+    """Burda et al.'s measure: Var_x(mu_u(x)) > 0.01. Unit 0 varies (variance 1), unit 1 barely
+    (variance 0.0001), unit 2 is the prior's mean for every x; a Tensor counts as its array does."""
+    rng = np.random.default_rng(5)
+    mu = np.stack([rng.standard_normal(4000), 0.01 * rng.standard_normal(4000), np.zeros(4000)], axis=1)
+    assert vae.active_units(mu) == 1 and vae.active_units(t(mu)) == 1
+    assert vae.active_units(mu, threshold=1e-5) == 2 and vae.active_units(mu, threshold=2.0) == 0
+    assert vae.active_units(mu) == int((mu.var(axis=0) > 0.01).sum())  # what evaluation.vae_metrics counts
+
+
+def test_active_units_name_themselves_and_the_shape():
+    with pytest.raises(ValueError, match=r"active_units: mu must be posterior means of shape \(N, d\) with N >= 2 "
+                                         r"images; got shape \(5,\)"):
+        vae.active_units(np.zeros(5))
+    with pytest.raises(ValueError, match=r"got shape \(1, 3\)"):
+        vae.active_units(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="active_units: threshold must be >= 0, got -1"):
+        vae.active_units(np.zeros((2, 3)), threshold=-1)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from minigan import checkpoint, evaluation
+from minigan.gan import articles
 from minigan.training import TrainConfig
 from minigan.vae.training import VAETrainer
 
@@ -63,6 +64,22 @@ def test_the_losses_weight_the_kl_by_beta(tmp_path):
     trainer = VAETrainer(vae_config(tmp_path, beta=0.5))
     row = trainer.train_step()
     assert row["loss"] == pytest.approx(row["reconstruction"] + 0.5 * row["kl"], rel=1e-5)
+
+
+def test_a_subclass_may_change_what_a_step_minimises(tmp_path):
+    """`VAETrainer.loss` is the one place the objective is chosen: article 004's L_VAE, minimised as the
+    article says, gives the negative of the loss the trainer minimises, and drives the ELBO down."""
+    class ArticleObjective(VAETrainer):
+        def loss(self, log_likelihood, kl):
+            return articles.article004_vae_objective(log_likelihood, kl, self.beta_now())
+
+    plain = VAETrainer(vae_config(tmp_path / "plain")).train_step()
+    article = ArticleObjective(vae_config(tmp_path / "article"))  # seeded as it is built: the same weights, batch, z
+    first = article.train_step()
+    assert first["loss"] == pytest.approx(-plain["loss"], rel=1e-6)
+    assert first["elbo"] == pytest.approx(plain["elbo"], rel=1e-6)
+    rows = [article.train_step() for _ in range(20)]
+    assert rows[-1]["elbo"] < first["elbo"] - 10
 
 
 @pytest.mark.parametrize("kw, message", [

@@ -59,6 +59,20 @@ class Mixture:
     modes: Callable[[], np.ndarray]
     std: float
 
+    def nearest_mode(self, points: np.ndarray) -> np.ndarray:
+        r"""The index of each point's nearest mode centre, integers (N,): $\arg\min_k \lVert x - m_k \rVert_2$.
+
+        For the data's own points it is the mode that drew them: neighbouring centres lie 77 std apart
+        in ring8 and 40 in grid25, so a point nearer another centre than its own lies 20 std or more
+        from its own, which does not happen. So it labels the data with its modes (the toy conditional
+        GAN's labels), and tells which mode a generator's sample landed at (label accuracy, code purity).
+        """
+        points = np.asarray(points)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"nearest_mode: expected points of shape (N, 2), got {points.shape}")
+        modes = self.modes()
+        return np.linalg.norm(points[:, None, :] - modes[None], axis=2).argmin(axis=1)
+
 
 MIXTURES = {"ring8": Mixture(ring8, ring8_modes, 0.01), "grid25": Mixture(grid25, grid25_modes, 0.05)}
 

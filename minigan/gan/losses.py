@@ -216,7 +216,9 @@ def article001_generator_loss(fake_logits: Tensor, penalty: Tensor | float = 0.0
     r"""Article 001's generator objective, $L_G = \lambda_1 L_{cGAN} + \lambda_2 L_{grad}$, with the standard
     pieces it means: $L_{cGAN}$ = `generator_loss_nonsaturating` of ``fake_logits``, $L_{grad}$ =
     ``penalty``, `gradient_penalty` with $\lambda = 1$ (the $\lambda$s alone weigh it) on fakes that carry
-    G's graph, so that it pulls on G through the interpolates. The usual choice is $\lambda_2 = 0$."""
+    G's graph, so that it pulls on G through the interpolates. The usual choice is $\lambda_2 = 0$; with a
+    piecewise-linear D (ReLU, LeakyReLU) the pull is exactly 0, since $\nabla_{\hat x} D$ is constant between
+    kinks (A001-4)."""
     return lambda1 * generator_loss_nonsaturating(fake_logits) + lambda2 * penalty
 
 

@@ -6,9 +6,12 @@
 | atgan   | article 000    | MNIST in [-1, 1] | 100-1024-1024-784 MLP, tanh -> five 5x5 stride-2 convs   |
 | dcgan   | DCGAN, InfoGAN | MNIST in [-1, 1] | 2 Linear+BN -> 2 transposed convs -> 2 convs -> Linear   |
 | dcgan32 | article 001    | 32x32, 1 or 3 ch | Dense 4x4x512 -> 4 'same' transposed convs -> 2 convs    |
+| dcgan32_8x8 | article 001, corrected | 32x32 | Dense 8x8x256 -> 3 'same' transposed convs -> 2 convs |
 | cdcgan  | DCGAN + labels | MNIST in [-1, 1] | dcgan with a label embedding in G and D                  |
 | infogan | InfoGAN        | MNIST in [-1, 1] | dcgan's G given a 10-way code; D with a head Q(c|x)      |
 | toy     | -              | 2-D mixtures     | 2-D noise -> 3x128 ReLU MLP -> 2; critic 2 -> 3x128 -> 1 |
+| toy_cgan | conditional GAN | ring8  | toy, G and D each also given the mode's index, one-hot |
+| toy_infogan | InfoGAN, 2-D | 2-D mixtures   | toy's G given an 8-way code; D with a head Q(c|x)        |
 
 Every discriminator returns one *logit* (or critic score) per sample, of shape (N,): the sigmoid
 the articles put at the end lives inside the losses, where it is numerically safe.
@@ -184,6 +187,34 @@ def dcgan(pack: int = 1) -> GAN:
     return gan
 
 
+def _keras_up(c_in: int, c_out: int, stride: int) -> nn.ConvTranspose2d:
+    """Keras's Conv2DTranspose(c_out, (5, 5), strides, padding='same', use_bias=False)."""
+    return nn.ConvTranspose2d(c_in, c_out, 5, stride=stride, padding="same", bias=False)
+
+
+def _article001_generator(start: int, channels: int) -> nn.Sequential:
+    """Dense to start x start x (2048 / start) maps, then 'same' transposed convolutions (the first
+    of stride 1, each next of stride 2, halving the maps) up to 32x32, BatchNorm and LeakyReLU(0.3)
+    between them, tanh at the end."""
+    width = 2048 // start
+    layers: list[nn.Module] = [nn.Linear(100, start * start * width, bias=False),
+                               nn.BatchNorm1d(start * start * width), nn.LeakyReLU(0.3),
+                               nn.Unflatten(1, (width, start, start)),
+                               _keras_up(width, width // 2, 1), nn.BatchNorm2d(width // 2), nn.LeakyReLU(0.3)]
+    c, size = width // 2, start
+    while 2 * size < 32:
+        layers += [_keras_up(c, c // 2, 2), nn.BatchNorm2d(c // 2), nn.LeakyReLU(0.3)]
+        c, size = c // 2, 2 * size
+    return nn.Sequential(*layers, _keras_up(c, channels, 2), nn.Tanh())
+
+
+def _article001_discriminator(channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(channels, 64, 5, stride=2, padding=2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
+        nn.Conv2d(64, 128, 5, stride=2, padding=2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
+        nn.Flatten(), nn.Linear(128 * 8 * 8, 1), Logit())
+
+
 def dcgan32(channels: int = 1) -> GAN:
     """Article 001's generator and discriminator, layer for layer, for 32x32 images.
 
@@ -194,23 +225,27 @@ def dcgan32(channels: int = 1) -> GAN:
     A 'same' transposed convolution of stride 2 has the sizes Keras gives, cropped as PyTorch's
     padding=2, output_padding=1 crops it: one pixel off TensorFlow's, which crops one row and column
     fewer at the top and left.
-    """
-    def up(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
-        return [nn.ConvTranspose2d(c_in, c_out, 5, stride=stride, padding="same", bias=False)]
 
-    g = nn.Sequential(
-        nn.Linear(100, 4 * 4 * 512, bias=False), nn.BatchNorm1d(4 * 4 * 512), nn.LeakyReLU(0.3),
-        nn.Unflatten(1, (512, 4, 4)),
-        *up(512, 256, 1), nn.BatchNorm2d(256), nn.LeakyReLU(0.3),
-        *up(256, 128, 2), nn.BatchNorm2d(128), nn.LeakyReLU(0.3),
-        *up(128, 64, 2), nn.BatchNorm2d(64), nn.LeakyReLU(0.3),
-        *up(64, channels, 2), nn.Tanh())
-    d = nn.Sequential(
-        nn.Conv2d(channels, 64, 5, stride=2, padding=2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
-        nn.Conv2d(64, 128, 5, stride=2, padding=2), nn.LeakyReLU(0.3), nn.Dropout(0.3),
-        nn.Flatten(), nn.Linear(128 * 8 * 8, 1), Logit())
-    return GAN("dcgan32", g, d, 100, (channels, 32, 32), "mnist32",
+    On MNIST padded to 32x32 this generator collapses onto one image within ~100 steps, whatever the
+    loss, initialisation or learning rate, in PyTorch too; `dcgan32_8x8` is the smallest change that
+    trains (A001-7 in docs/formulas.md, measurements in docs/benchmarks.md).
+    """
+    return GAN("dcgan32", _article001_generator(4, channels), _article001_discriminator(channels), 100,
+               (channels, 32, 32), "mnist32",
                notes=["article 001: its zero tensors concatenated onto noise and images are left out"])
+
+
+def dcgan32_8x8(channels: int = 1) -> GAN:
+    """Article 001's networks with G started at 8x8x256, not 4x4x512: unlike `dcgan32`, it trains.
+
+    The generator starts where the TensorFlow tutorial article 001 grew from starts, one transposed
+    convolution shorter: Dense 8*8*256 -> ConvT 128 (stride 1) -> ConvT 64 (stride 2) -> ConvT C
+    (stride 2) -> tanh, the tutorial's 28x28 generator at 32x32. The discriminator is article
+    001's (A001-7).
+    """
+    return GAN("dcgan32_8x8", _article001_generator(8, channels), _article001_discriminator(channels), 100,
+               (channels, 32, 32), "mnist32",
+               notes=["article 001's networks, G started at 8x8x256 instead of 4x4x512 (A001-7)"])
 
 
 class ConditionalGenerator(nn.Module):
@@ -298,18 +333,89 @@ def infogan() -> GAN:
     return gan
 
 
+def _toy_mlp(n_in: int, n_out: int, hidden: int = 128) -> nn.Sequential:
+    """The toy GANs' networks: 3 hidden layers of ``hidden`` ReLUs."""
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+
+
 def toy(z_dim: int = 2, hidden: int = 128, pack: int = 1) -> GAN:
     """MLPs for 2-D mixtures (ring8, grid25): 3 hidden layers of ReLUs in G and D."""
-    def mlp_(n_in: int, n_out: int) -> nn.Sequential:
-        return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                             nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    d = _packed(lambda features: nn.Sequential(_toy_mlp(features, 1, hidden), Logit()), 2, pack)
+    return GAN("toy", _toy_mlp(z_dim, 2, hidden), d, z_dim, (2,), "2d", scale="none")
 
-    d = _packed(lambda features: nn.Sequential(mlp_(features, 1), Logit()), 2, pack)
-    return GAN("toy", mlp_(z_dim, 2), d, z_dim, (2,), "2d", scale="none")
+
+class OneHotInput(nn.Module):
+    """``net([x, one_hot(y)])``: a network given a second input, a value y in 0..K-1, one-hot beside x.
+
+    The toy conditional GAN's G(z, y) and D(x, y), and the toy InfoGAN's G(z, c). One-hot, with
+    nothing to learn, is how `InfoGANGenerator` takes its code; cdcgan learns an embedding of the label.
+    """
+
+    def __init__(self, net: nn.Module, values: int) -> None:
+        super().__init__()
+        self.values = values
+        self.net = net
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.net(ops.cat([x, F.one_hot(y, self.values).to(x.dtype)], 1))
+
+    def extra_repr(self) -> str:
+        return f"values={self.values}"
+
+
+RING8_MODES = 8  # the values of the toy conditional GAN's label and of the toy InfoGAN's code
+
+
+def toy_cgan(z_dim: int = 2, hidden: int = 128) -> GAN:
+    """A conditional toy GAN for ring8: ask for mode k (0..7) and get a point at mode k.
+
+    `toy`'s networks, each also given the mode's index one-hot: G(z, y) draws from 2 noise values and
+    y, D(x, y) judges whether x is a real point *of mode y*, so a point at another mode is a fake to
+    it. The trainer gives it ring8's points with the index of the mode that drew each
+    (`data.Mixture.nearest_mode`), as cdcgan is given MNIST's digits. It is built for ring8's 8 modes:
+    the trainer refuses grid25's 25. Lesson 12 measures its label accuracy.
+    """
+    g = OneHotInput(_toy_mlp(z_dim + RING8_MODES, 2, hidden), RING8_MODES)
+    d = OneHotInput(nn.Sequential(_toy_mlp(2 + RING8_MODES, 1, hidden), Logit()), RING8_MODES)
+    return GAN("toy_cgan", g, d, z_dim, (2,), "2d", scale="none", conditional=True, num_classes=RING8_MODES)
+
+
+class ToyInfoDiscriminator(nn.Module):
+    """D and InfoGAN's Q share `toy`'s hidden layers: ``D(x)`` is one logit, ``D.code_logits(x)`` Q's
+    K logits for the code behind x (as `InfoGANDiscriminator` on images)."""
+
+    def __init__(self, codes: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                      nn.Linear(hidden, hidden), nn.ReLU())
+        self.head = nn.Sequential(nn.Linear(hidden, 1), Logit())
+        self.q = nn.Linear(hidden, codes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+    def code_logits(self, x: Tensor) -> Tensor:
+        return self.q(self.features(x))
+
+
+def toy_infogan(z_dim: int = 2, hidden: int = 128) -> GAN:
+    """InfoGAN on 2-D points: an 8-way code that G must make guessable from its samples, no labels.
+
+    G(z, c) is `toy`'s generator fed 2 noise values and c one-hot; D is `toy`'s, with a second head
+    Q(c|x) on its hidden layers, and `losses.info_loss` trains both G and Q, as in `infogan`. On
+    ring8, training comes to give each value of the code a mode of its own: lesson 12 measures it
+    with ``metrics.code_purity`` of the codes against the samples' nearest modes.
+    """
+    g = OneHotInput(_toy_mlp(z_dim + RING8_MODES, 2, hidden), RING8_MODES)
+    return GAN("toy_infogan", g, ToyInfoDiscriminator(RING8_MODES, hidden), z_dim, (2,), "2d", scale="none",
+               codes=RING8_MODES)
 
 
 MODELS: dict[str, Callable[..., GAN]] = {"mlp": mlp, "atgan": atgan, "dcgan": dcgan, "dcgan32": dcgan32,
-                                         "cdcgan": cdcgan, "infogan": infogan, "toy": toy}
+                                         "dcgan32_8x8": dcgan32_8x8,
+                                         "cdcgan": cdcgan, "infogan": infogan, "toy": toy, "toy_cgan": toy_cgan,
+                                         "toy_infogan": toy_infogan}
 
 
 PACKABLE = ("dcgan", "toy")

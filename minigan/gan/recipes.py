@@ -17,9 +17,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .. import optim
+from .. import ops, optim
 from ..optim.optimizer import Params
 from ..tensor import Tensor
+from . import articles
 from . import losses as L
 from .losses import Critic
 
@@ -116,6 +117,14 @@ def article001_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
     return Judgement(loss, real_scores, fake_scores, norms)
 
 
+def article003_d(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Judgement:
+    """Article 003's D step as its code runs it (A003-14): D's outputs through the sigmoid its last
+    layer has there, then every one labelled "real" and read as a logit again (A003-10)."""
+    real_scores, fake_scores = D(real), D(fake)
+    loss = articles.article003_discriminator_loss(ops.sigmoid(real_scores), ops.sigmoid(fake_scores))
+    return Judgement(loss, real_scores, fake_scores)
+
+
 # --- G's losses ----------------------------------------------------------------------------------
 
 def of_fake_scores(loss: Callable[[Tensor], Tensor]) -> GLossFn:
@@ -129,6 +138,12 @@ def of_fake_scores(loss: Callable[[Tensor], Tensor]) -> GLossFn:
 def article001_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
     penalty = L.gradient_penalty(D, real, fake, lambda_=1.0) if cfg.lambda2 else 0.0  # through G's fakes
     return L.article001_generator_loss(D(fake), penalty, cfg.lambda1, cfg.lambda2)
+
+
+def article003_g(D: Critic, real: Tensor, fake: Tensor, cfg: Any) -> Tensor:
+    """Article 003's G step as its code runs it (A003-15): its samples labelled "fake", D's sigmoid
+    outputs read as logits."""
+    return articles.article003_generator_loss(ops.sigmoid(D(fake)))
 
 
 cross_entropy_d = of_scores(L.discriminator_loss)
@@ -160,4 +175,7 @@ LOSSES: dict[str, LossRecipe] = {
                            "to 0 (--noise-std)", noise_std=0.1, on_2d={"noise_std": 0.02}),
     "article001": LossRecipe(article001_d, article001_g, "article 001: cross-entropy plus its gradient penalty, "
                              "weighed by --lambda1..4", penalty="interpolates, pulled to 1"),
+    # Its code's optimizer, Adam(2e-4, beta_1=0.5), is minigan's default already (A003-11).
+    "article003": LossRecipe(article003_d, article003_g, "article 003's code: every sample labelled real for D, "
+                             "G's labelled fake, sigmoid applied twice (do not train with it)"),
 }

@@ -38,14 +38,19 @@ DEFAULT_DATA = {"2d": "ring8", "mnist": "mnist", "mnist32": "mnist"}  # a model'
 
 
 def load_data(cfg: TrainConfig, gan: GAN) -> tuple[np.ndarray, np.ndarray]:
-    """The training set as arrays: images (N, C, H, W) and labels, or 2-D points."""
+    """The training set as arrays: images (N, C, H, W) and their digits, or 2-D points and the index
+    of the mode that drew each (what a conditional toy GAN is given)."""
     if gan.data == "2d":
         if cfg.data_dir is not None:
             raise ValueError(f"--data-dir gives images; model {gan.name} trains on 2-D points (ring8, grid25)")
         if cfg.data not in data.MIXTURES:
             raise ValueError(f"model {gan.name} trains on 2-D data (ring8, grid25), not {cfg.data!r}")
-        points = data.MIXTURES[cfg.data].sample(100_000, rng=np.random.default_rng(cfg.seed))
-        return points, np.zeros(len(points), dtype=np.int64)
+        mixture = data.MIXTURES[cfg.data]
+        modes = len(mixture.modes())
+        if gan.conditional and modes != gan.num_classes:
+            raise ValueError(f"model {gan.name} is given one of {gan.num_classes} modes, but {cfg.data} has {modes}")
+        points = mixture.sample(100_000, rng=np.random.default_rng(cfg.seed))
+        return points, mixture.nearest_mode(points)
     if cfg.data != "mnist":
         raise ValueError(f"model {gan.name} trains on images (--data mnist, or --data-dir), not {cfg.data!r}")
     return data.mnist("train", scale=gan.scale, pad_to=32 if gan.data == "mnist32" else None, data_dir=cfg.data_dir)
@@ -94,11 +99,12 @@ class Trainer(Run):
         # Fixed noise, from its own generator: the sample grids show one and the same z all along.
         fixed = np.random.default_rng(cfg.seed + 1)
         given = self.gan.given_values  # a grid row per digit (cdcgan) or code (InfoGAN)
-        n = 100 if given else (2500 if self.gan.data == "2d" else 64)
+        points = self.gan.data == "2d"  # a cloud of 2,500 points, every label or code as often
+        n = 2500 if points else (100 if given else 64)
         z = fixed.standard_normal((n, self.gan.z_dim)).astype(np.float32)
         # InfoGAN: the rows of a column differ by the code alone
-        self.fixed_z = tensor(z[np.arange(n) % 10] if self.gan.codes else z)
-        self.fixed_labels = tensor(np.arange(n) // 10 % given) if given else None
+        self.fixed_z = tensor(z[np.arange(n) % 10] if self.gan.codes and not points else z)
+        self.fixed_labels = tensor(np.arange(n) // (1 if points else 10) % given) if given else None
         self.begin()
 
     def networks(self) -> dict[str, Module]:

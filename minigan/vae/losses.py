@@ -186,6 +186,27 @@ def vae_loss(log_likelihood: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
     return (-log_likelihood + beta * kl).mean()
 
 
+def active_units(mu: Tensor | np.ndarray, threshold: float = 0.01) -> int:
+    r"""How many latent units are *active* (Burda et al., 2016, section 5.2): those whose posterior mean
+    varies with the image,
+
+    $A_u = \mathrm{Cov}_x\big(\mathbb{E}_{q(z|x)}[z_u]\big) > \delta$
+
+    ($\delta$ = ``threshold``, 0.01 as in the paper), from ``mu``, the means $\mu(x)$ of $q(z \mid x)$
+    for N images, shape (N, d), the variance taken over the images. A unit whose posterior is the
+    prior for every x, $q(z_u \mid x) = N(0, 1)$, has $\mu_u(x) = 0$ throughout and its KL is 0: it
+    carries nothing about x (posterior collapse, 后验坍塌). The converse does not hold: a unit can
+    pass the threshold while its KL is well under one nat.
+    """
+    means = np.asarray(mu.numpy() if isinstance(mu, Tensor) else mu, dtype=np.float64)
+    if means.ndim != 2 or means.shape[0] < 2:
+        raise ValueError(f"active_units: mu must be posterior means of shape (N, d) with N >= 2 images; "
+                         f"got shape {means.shape}")
+    if not threshold >= 0:
+        raise ValueError(f"active_units: threshold must be >= 0, got {threshold!r}")
+    return int((means.var(axis=0) > threshold).sum())
+
+
 class LatentVariableModel(Protocol):
     """What `importance_weighted_nll` needs of a model: a VAE, or anything that encodes and decodes like one."""
 

@@ -23,6 +23,7 @@ from ..creation import rand_like, tensor
 from ..data import DataLoader
 from ..models import MODELS
 from ..nn import Module
+from ..tensor import Tensor
 from ..training import Run, TrainConfig
 from .losses import gaussian_kl, vae_loss
 from .models import VAE
@@ -79,13 +80,20 @@ class VAETrainer(Run):
         warmup = self.cfg.kl_warmup
         return self.cfg.beta * min(1.0, self.step / warmup) if warmup else self.cfg.beta
 
+    def loss(self, log_likelihood: Tensor, kl: Tensor) -> Tensor:
+        """What a step minimises, from the per-image $\\log p(x \\mid z)$ and KL of its batch, (N,) each:
+        `vae_loss` with this step's $\\beta_t$. A subclass may put another objective here, e.g. article
+        004's $L_{VAE}$ as written (`minigan.gan.articles.article004_vae_objective`, which lesson 7
+        trains on to show where it leads); the step, its data and its log stay the same."""
+        return vae_loss(log_likelihood, kl, self.beta_now())
+
     def train_step(self) -> dict[str, float]:
         x, _ = self.next_batch()
         if self.cfg.binarize:
             x = binarize(x)
         decoded, mu, logvar, _z = self.vae(x)
         log_likelihood, kl = self.vae.log_likelihood(decoded, x), gaussian_kl(mu, logvar)
-        loss = vae_loss(log_likelihood, kl, self.beta_now())
+        loss = self.loss(log_likelihood, kl)
         self.update(self.optimizer, loss, self.vae, "VAE")
         self.end_step()
         reconstruction, kl_mean = -log_likelihood.mean().item(), kl.mean().item()
