@@ -38,14 +38,6 @@ def normal_logpdf(x, mean, std):
     return -0.5 * ((x - mean) / std) ** 2 - np.log(std * np.sqrt(2 * np.pi))
 
 
-def save(fig, name: str) -> None:
-    """Lay out ``fig``, save it as ``name`` in the lesson's figure folder, close it, and show it."""
-    fig.tight_layout()
-    path = opts.figure(name)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    lessons.show(path)
-
 
 def small_net(inputs: int) -> nn.Module:
     """The discriminator (and critic) of this lesson: two hidden layers of 64 LeakyReLU units."""
@@ -115,7 +107,7 @@ with mg.no_grad():
 ax.set_xlabel("x")
 ax.set_ylabel("density; probability that x is real")
 ax.legend(fontsize=8, loc="upper left")
-save(fig, "optimal_discriminator.png")
+opts.save(fig, "optimal_discriminator.png")
 
 # %% [markdown]
 # ## 3. What G minimises against $D^*$: the Jensen-Shannon divergence, and $\log 4$
@@ -200,7 +192,7 @@ ax.set_ylabel("|d loss / d logit|")
 ax.axvspan(d_fake[0], 0.05, color="0.9")
 ax.text(2e-4, 2e-3, "early training:\nD rejects fakes", fontsize=8)
 ax.legend(fontsize=8, loc="lower center")
-save(fig, "generator_gradients.png")
+opts.save(fig, "generator_gradients.png")
 
 # %% [markdown]
 # ## 5. When the two distributions do not overlap, the Jensen-Shannon divergence stops telling G where to go
@@ -240,7 +232,7 @@ right.plot(thetas, w1_curve, color="tab:orange")
 right.set_ylabel(r"$W_1(p_{data}, p_\theta)$, from samples")
 for ax in (left, right):
     ax.set_xlabel(r"$\theta$, how far G's samples are from the data")
-save(fig, "jsd_against_wasserstein.png")
+opts.save(fig, "jsd_against_wasserstein.png")
 
 # %% [markdown]
 # ## 6. WGAN's critic must be 1-Lipschitz; WGAN-GP asks it at interpolated points
@@ -306,7 +298,7 @@ ax.scatter(*fake[:300].numpy().T, s=4, c="tab:orange", label="generated")
 ax.scatter(*x_hat.T, s=3, c="tab:green", alpha=0.5, label=r"interpolates $\hat x$")
 ax.set_aspect("equal")
 ax.legend(fontsize=8, loc="lower left")
-save(fig, "critic.png")
+opts.save(fig, "critic.png")
 
 
 # %% [markdown]

@@ -284,10 +284,7 @@ for ax in axes.ravel():
     ax.set_yticks([])
 axes[0, 0].set_ylabel("sample")
 axes[1, 0].set_ylabel("training")
-fig.tight_layout()
-fig.savefig(opts.figure("nearest.png"), dpi=100)
-plt.close(fig)
-lessons.show(opts.figure("nearest.png"))
+opts.save(fig, "nearest.png")
 
 # %% [markdown]
 # ## 5. Mode collapse (模式崩溃), seen by the metrics

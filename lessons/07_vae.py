@@ -1,7 +1,8 @@
 # %% [markdown]
 # # Lesson 7: the variational autoencoder (变分自编码器), its bound, and beta-VAE
 #
-# Article 004 sets the VAE beside the GAN. A VAE has an encoder (编码器) that gives each image $x$
+# Article 004 sets the VAE (Kingma & Welling, 2014; Rezende, Mohamed & Wierstra, 2014) beside the
+# GAN. A VAE has an encoder (编码器) that gives each image $x$
 # a distribution over codes, $q_\phi(z \mid x) = N(\mu(x), \mathrm{diag}\,\sigma^2(x))$ (a mean
 # and a variance, not one code: A004-2 in [the formula audit](../docs/formulas.md)), a decoder
 # (解码器) that gives a likelihood $p_\theta(x \mid z)$, and a prior $p(z) = N(0, I)$. It trains
@@ -191,9 +192,8 @@ assert abs(score.var() / per_draw_mu.var() / ratio - 1) < 0.1 and np.isclose(rat
 # minus the entropy $H(q) = \tfrac12 \log(2\pi e\sigma^2)$. Moving $\mu$ leaves the entropy as it
 # is and raises the KL by $\mu^2/2$; and over $\sigma$, the KL is least at $\sigma = 1$, the
 # prior's: below it the KL *rewards* a wider posterior (more entropy), above it penalises one.
-# Article 004 also puts the KL under an expectation over the prior, $\mathbb{E}_{z \sim p_z}$
-# (A004-11); but the KL has integrated $z$ out already. What it depends on is $x$, through
-# $\mu(x)$ and $\sigma(x)$: its expectation is over the data.
+# Article 004 also takes the KL's expectation over the prior (A004-11; the docstring of
+# `minigan.vae.losses` says why that is wrong).
 
 # %%
 mu3 = mg.tensor([[0.5, -1.0, 2.0]], dtype=mg.float64)
@@ -371,10 +371,7 @@ right.axvline(STEPS // 2, color="0.6", ls=":", label="warm-up ends")
 right.set_xlabel("step")
 right.set_ylabel("KL per image, nats (training batches)")
 right.legend(fontsize=8)
-fig.tight_layout()
-fig.savefig(opts.figure("kl_per_latent.png"), dpi=120)
-plt.close(fig)
-lessons.show(opts.figure("kl_per_latent.png"))
+opts.save(fig, "kl_per_latent.png")
 
 # %% [markdown]
 # ## 8. A code in two dimensions
@@ -398,10 +395,7 @@ fig.colorbar(dots, ax=ax, ticks=range(10), label="digit")
 ax.set_xlabel("$\\mu_1(x)$")
 ax.set_ylabel("$\\mu_2(x)$")
 ax.set_title(f"posterior means of 1,000 test digits, {SHORT} steps")
-fig.tight_layout()
-fig.savefig(opts.figure("latent_2d.png"), dpi=120)
-plt.close(fig)
-lessons.show(opts.figure("latent_2d.png"))
+opts.save(fig, "latent_2d.png")
 flat.save_manifold(f"vae-mlp, latent_dim 2, step {SHORT}")
 lessons.show(flat.path("manifold.png"))
 

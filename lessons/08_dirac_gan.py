@@ -9,10 +9,10 @@
 # (均衡) at all? This lesson answers it on the smallest GAN there is, the Dirac-GAN of Mescheder,
 # Geiger and Nowozin ("Which Training Methods for GANs do actually Converge?", ICML 2018), where
 # every step can be followed by hand and every answer comes from the eigenvalues (特征值) of a 2 x 2
-# matrix, computed here with minigan's second derivatives (lesson 1).
+# matrix (4 x 4 for optimistic steps), computed here with minigan's second derivatives (lesson 1).
 #
 # Plain gradient steps do not converge: simultaneous steps spiral out, alternating steps circle,
-# and WGAN's critic steps circle whatever their number. Two kinds of remedy do converge: changing the
+# and WGAN's critic steps never converge, whatever their number. Two kinds of remedy do converge: changing the
 # game (a zero-centred gradient penalty, instance noise) or changing the steps (consensus
 # optimisation, extragradient, optimistic steps).
 #
@@ -40,14 +40,6 @@ STARTS = np.vstack([[1.0, 1.0], radius[:, None] * np.stack([np.cos(angle), np.si
 print(f"seed {opts.seed}{', fast' if opts.fast else ''}: {STEPS} steps of size {H} from (theta, psi) =",
       "; ".join(f"({t:+.2f}, {p:+.2f})" for t, p in STARTS))
 
-
-def save(fig, name: str) -> None:
-    """Lay out ``fig``, save it as ``name`` in the lesson's figure folder, close it, and show it."""
-    fig.tight_layout()
-    path = opts.figure(name)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    lessons.show(path)
 
 
 def norms(path: np.ndarray) -> np.ndarray:
@@ -190,7 +182,7 @@ print(f"distance / starting distance over {STEPS} steps: {relative.min():.3f} to
 assert relative.min() > 0.8 and relative.max() < 1.25
 
 # %% [markdown]
-# ## 5. WGAN with n critic steps circles too, for any n
+# ## 5. WGAN with n critic steps does not converge either, for any n
 #
 # The WGAN's $f(t) = t$ makes the game bilinear, $L = \psi\theta$: its field $v = (-\psi, \theta)$ is
 # linear, so $J$ holds everywhere. WGAN keeps its critic Lipschitz (lesson 3) by weight clipping,
@@ -199,14 +191,16 @@ assert relative.min() > 0.8 and relative.max() < 1.25
 #
 # $$M_n = \begin{pmatrix} 1 - n h^2 & -h \\ n h & 1 \end{pmatrix}, \qquad \det M_n = 1,$$
 #
-# with both eigenvalues on the unit circle while $n h^2 \le 4$ and one outside it beyond: for no
+# with both eigenvalues on the unit circle while $n h^2 \le 4$ (at $n h^2 = 4$ a double eigenvalue
+# $-1$, whose iterates grow linearly) and one outside it beyond: for no
 # number of critic steps is the spectral radius below 1. On the circle the step keeps the
 # quadratic $Q(x) = n\theta^2 + \psi^2 + nh\,\theta\psi$ exactly ($M_n^\top P M_n = P$ for its
 # matrix $P$): the iterates go round an ellipse. Clipping acts only on the steps where $\psi$ would
 # pass $\pm c$, and the critic's steps push $\psi$ one way while $\theta$ stands still, so such a
 # step ends with $\psi = \pm c$, where $Q \ge c^2 (1 - n h^2/4) = Q_c$. So $Q$ never falls below
 # $\min(Q(x_0), Q_c) > 0$, and the iterates never reach the equilibrium. More critic steps lower
-# this floor ($Q_c$ falls as n grows) but do not remove it. (Mescheder et al. show that WGAN-GP,
+# this floor ($Q_c$ falls as n grows), and from $n h^2 = 4$ on ($n \ge 16$ here) there is none, but
+# then the iterates grow and the equilibrium repels. (Mescheder et al. show that WGAN-GP,
 # whose penalty pulls the gradient's norm to 1, not 0, does not converge either: their Section 3.
 # This lesson does not run it.)
 
@@ -379,7 +373,7 @@ for ax in axes[1]:
     ax.set_xlabel(r"$\theta$ (generator)")
 for ax in axes[:, 0]:
     ax.set_ylabel(r"$\psi$ (discriminator)")
-save(fig, "trajectories.png")
+opts.save(fig, "trajectories.png")
 
 steps = np.logspace(-2, np.log10(3.5), 200)
 curves = {"simultaneous": ("simultaneous", J), "alternating": ("alternating", J),
@@ -401,7 +395,7 @@ ax.set_ylim(0.6, 1.6)
 ax.set_xlabel("step size h (the dashed line: this lesson's)")
 ax.set_ylabel("spectral radius of the step at (0, 0)")
 ax.legend(fontsize=8, loc="upper left")
-save(fig, "spectral_radius.png")
+opts.save(fig, "spectral_radius.png")
 
 # %% [markdown]
 # ## What this says about real GANs, and what next

@@ -1,14 +1,15 @@
 # %% [markdown]
 # # Lesson 9: article 003's MLP GAN, trained with its label bugs and without, and G's gradient seen in 2-D
 #
-# Article 003 presents "gradient ascent in the cotangent space" (梯度共轭方向, GAC): generate a
-# batch, update D, take D's gradient at the generated samples, and ascend it to improve G (A003-1,
-# A003-2 in [the formula audit](../docs/formulas.md)). No such method exists: what it describes is an
-# ordinary GAN, and its own $L(G) = -\mathbb{E}_z[\log D(G(z))]$ (A003-7) is the standard
-# non-saturating loss. Its networks are two small MLPs (A003-8, A003-9: minigan's `mlp` model) trained
-# with Adam (A003-11). Its code, though, labels every sample "real" for D (A003-14), labels G's
-# samples "fake" for G (A003-15), and passes probabilities where logits belong, so that the sigmoid
-# is applied twice (A003-10). Lesson 4 showed what each does to one number; here they train.
+# Article 003 presents 梯度共轭方向 ("gradient conjugate direction"), which it expands in English as
+# Gradient Ascent in the Cotangent Space (GAC): generate a batch, update D, take D's gradient at the
+# generated samples, and ascend it to improve G (A003-1, A003-2 in [the formula
+# audit](../docs/formulas.md)). No such method exists: what it describes is an ordinary GAN, and its
+# own $L(G) = -\mathbb{E}_z[\log D(G(z))]$ (A003-7) is the standard non-saturating loss. Its
+# networks are two small MLPs (A003-8, A003-9: minigan's `mlp` model) trained with Adam (A003-11).
+# Its code, though, labels every sample "real" for D (A003-14), labels G's samples "fake" for G
+# (A003-15), and passes probabilities where logits belong, so that the sigmoid is applied twice
+# (A003-10). Lesson 4 showed what each does to one number; here they train.
 #
 # 1. The MLP GAN trained on MNIST with the article's code (`--loss article003`, the audit's functions
 #    in `minigan.gan.articles`) and with the labels corrected (`--loss ns`): what D learns.
@@ -137,11 +138,7 @@ for ax, (name, (samples, score_, _)) in zip(axes, judged.items()):
     ax.imshow(plotting.image_grid(samples[:64]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_title(f"{name}\nMNIST score {score_:.2f}", fontsize=10)
     ax.axis("off")
-fig.tight_layout()
-path = opts.figure("samples.png")
-fig.savefig(path, dpi=100)
-plt.close(fig)
-lessons.show(path)
+opts.save(fig, "samples.png")
 
 # %% [markdown]
 # ## 3. A GAN in training, seen in 2-D
@@ -258,11 +255,7 @@ shown, magnified = slice(0, 500, 8), 0.2 / np.linalg.norm(move, axis=1).max()  #
 ax.quiver(before[shown, 0], before[shown, 1], move[shown, 0], move[shown, 1], angles="xy", scale_units="xy",
           scale=1 / magnified, width=0.004, zorder=5)
 ax.set_title(f"grey: $\\nabla_x D(x)$; black: one step of G ascending D, moves x{magnified:.0f}", fontsize=9)
-fig.tight_layout()
-path = opts.figure("gradient_ascent.png")
-fig.savefig(path, dpi=100)
-plt.close(fig)
-lessons.show(path)
+opts.save(fig, "gradient_ascent.png")
 
 # %% [markdown]
 # ## 5. G's gradient is a vector-Jacobian product of D's field

@@ -66,7 +66,7 @@ def trace(net: nn.Sequential, x: mg.Tensor) -> list[tuple[int, ...]]:
 # The article's code gives the generator three dense layers, 100 → 1024 → 1024 → 784, LeakyReLU
 # between them and one `tf.tanh` at the end (A000-8); its text says convolutions and transposed
 # convolutions (A000-2), which the code has none of. The tanh puts every pixel in $(-1, 1)$,
-# not the $[0, 1]$ the text says (A000-3): half of an untrained G's pixels are negative. So the
+# not the $[0, 1]$ the text says (A000-3): about half of an untrained G's pixels are negative. So the
 # data is scaled to $[-1, 1]$ to match, which is how `data.mnist` loads it.
 #
 # Its discriminator is five 5x5 convolutions of stride 2, 32 to 512 channels, then one dense
@@ -269,7 +269,7 @@ assert np.abs(logits0).max() < 0.05 and size < 0.05
 # gradient.
 #
 # - **Corrected.** The game goes on: at the end $D(G(z))$ is neither near 0 nor near 1 (its mean
-#   over the last 5 steps lies between 0.05 and 0.95), and G's gradient stays above 0.05.
+#   over the last 5 steps lies between 0.05 and 0.95), and G's gradient over those steps stays above 0.05.
 # - **A000-5, the summed gradient, with a correct D.** D wins outright: over the last 5 steps
 #   $D(G(z))$ is below 0.01 and $D(x)$ above 0.99. G helps it: from where each run ended, the
 #   cell takes the cosine between the step G's loss takes (minus its gradient in G's weights) and
@@ -346,12 +346,12 @@ lessons.show(opts.figure("runs.png"))
 # %% [markdown]
 # ## 6. What each G has learned: the mean image
 #
-# The runs are too short to draw digits (the figure shows what they draw). What a GAN learns
+# The figure shows what the runs draw after so few steps. What a GAN learns
 # first on MNIST is the mean: most of a digit is black background (the mean pixel of MNIST is
 # -0.74), and an untrained G's mean pixel is about 0. Measured as the root-mean-square distance
 # between the mean of 256 samples and the mean digit, the corrected G comes closer: to under 0.8
 # of where it started, and under 0.75 of the distance of each of the article's Gs; its mean pixel
-# falls below -0.25. The article's Gs learn nothing of the data that shows here: D, the only one
+# falls below -0.25. The article's Gs come no nearer than that: D, the only one
 # that could tell them, either never saw a digit or was helped by G to reject the fakes.
 #
 # The figure: a row for each G (the real digits first): its mean image, then 7 samples.
@@ -384,10 +384,7 @@ for ax, (name, row) in zip(axes, rows.items()):
     ax.imshow(plotting.image_grid(row, nrow=8), cmap="gray", vmin=0, vmax=1)
     ax.set_title(f"{name}: the mean image, then 7 samples", fontsize=8)
     ax.axis("off")
-fig.tight_layout()
-fig.savefig(opts.figure("samples.png"), dpi=120)
-plt.close(fig)
-lessons.show(opts.figure("samples.png"))
+opts.save(fig, "samples.png")
 
 
 # %% [markdown]

@@ -39,14 +39,6 @@ LAMBDA = 10.0  # the penalty's weight: WGAN-GP's on images, minigan's default --
 print(f"seed {opts.seed}{', fast' if opts.fast else ''}; figures in {opts.out}/")
 
 
-def save(fig, name: str) -> None:
-    """Lay out ``fig``, save it as ``name`` in the lesson's figure folder, close it, and show it."""
-    fig.tight_layout()
-    path = opts.figure(name)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    lessons.show(path)
-
 
 def points(array: np.ndarray) -> mg.Tensor:
     return mg.tensor(array, dtype=mg.float32)
@@ -194,8 +186,8 @@ assert as_coded.item() == gap_squared.item()
 #   units) gives it a gradient;
 # - multiplying $\lambda_3$ and $\lambda_4$ by the same number multiplies D's gradient by it.
 #   Under plain SGD that scales the learning rate; Adam divides each step by a running scale of
-#   the gradient, so there it changes almost nothing: 20 Adam steps with $(3, 30)$ end within
-#   rounding of 20 steps with $(1, 10)$, while $(1, 30)$ ends more than 20 times farther off. With
+#   the gradient, so there it changes almost nothing: 20 Adam steps with $(3, 30)$ end more than
+#   20 times closer to 20 steps with $(1, 10)$ than $(1, 30)$ does. With
 #   Adam only the ratios $\lambda_4 / \lambda_3$ and $\lambda_2 / \lambda_1$ matter.
 
 # %%
@@ -429,7 +421,7 @@ key.axis("off")
 for colour, label in (("k", "real (ring8)"), ("tab:orange", "G(z), G untrained"), ("tab:green", "interpolates")):
     key.scatter([], [], c=colour, s=12, label=label)
 key.legend(loc="center", title="red: high score, blue: low")
-save(fig, "critics.png")
+opts.save(fig, "critics.png")
 assert span["WGAN, nothing"] > 1000 and span["WGAN, clipped"] < 0.05
 
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -440,7 +432,7 @@ ax.set_xscale("log")
 ax.axvline(1.0, color="tab:red", ls=":", label="norm 1, WGAN-GP's target")
 ax.set_xlabel(r"$\|\nabla_{\hat x} D(\hat x)\|_2$ at 2,000 interpolates (box: quartiles; whiskers: 5% to 95%)")
 ax.legend(fontsize=8, loc="lower right")
-save(fig, "norms.png")
+opts.save(fig, "norms.png")
 
 # %% [markdown]
 # ## 5. Article 001's networks: a DCGAN for 32x32 images (A001-7, A001-8)
@@ -451,14 +443,15 @@ save(fig, "norms.png")
 # explains the 'same' padding of the transposed convolutions), for 3 channels as the article
 # writes it, or 1 for MNIST (the default). `models.dcgan32_8x8` starts the generator at 8x8x256
 # and has one transposed convolution fewer: the generator of the TensorFlow tutorial that the
-# article's grew from, at 32x32, with the article's discriminator. The shapes below are the ones
-# the article's code asserts. That code also concatenates zeros onto the noise (200 inputs) and
-# onto the images (6 channels), which its own networks refuse (A001-10).
+# article's grew from, at 32x32, with the article's discriminator. `dcgan32`'s generator shapes
+# below are the ones the article's code asserts (`assert model.output_shape == ...`). That code
+# also concatenates zeros onto the noise (200 inputs) and onto the images (6 channels), which its
+# own networks refuse (A001-10).
 #
 # Trained on MNIST padded to 32x32, `dcgan32` collapses onto one image within about 100 steps,
 # whatever the loss, initialisation or learning rate, in PyTorch too: measured in
 # [docs/benchmarks.md, "Article 001's networks collapse"](../docs/benchmarks.md#article-001s-networks-collapse),
-# not in this lesson. The docstring of `dcgan32_8x8` records that the smaller start trains.
+# not in this lesson, with one epoch of `dcgan32_8x8`, which trains.
 #
 # The penalty on images is the same code as on points: the gradient of D in its 32x32 input, one
 # norm per image over all its pixels. Below, on 8 MNIST digits and 8 samples of the untrained

@@ -83,13 +83,6 @@ def panel(ax, samples, colours, title):
     ax.set_title(title, fontsize=9)
 
 
-def save(fig, name):
-    fig.tight_layout()
-    path = opts.figure(name)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    lessons.show(path)
-
 
 # %% [markdown]
 # ## 1. A conditional GAN on ring8: ask for mode k, get mode k
@@ -145,7 +138,7 @@ assert u_m["high_quality"] < c_m["high_quality"] - 0.25
 fig, (left, right) = plt.subplots(1, 2, figsize=(7.6, 3.9))
 panel(left, c_samples, c_asked, f"toy_cgan, coloured by the label asked\nlabel accuracy {100 * label_accuracy:.1f}%")
 panel(right, u_samples, None, f"toy, no label\n{100 * u_m['between']:.1f}% of the samples between modes")
-save(fig, "label.png")
+opts.save(fig, "label.png")
 
 # %% [markdown]
 # ## 3. InfoGAN: a code that finds the modes without labels
@@ -189,8 +182,8 @@ assert purity > 0.9 and len(set(codes_at.argmax(1))) >= 7 and bound > 0.9 * np.l
 # The same trainer with the term multiplied by 0 (`WithoutInfo` below): G is still given the code,
 # but nothing asks it to use it. Its code purity falls below 0.3, near the 1/8 of a code that says
 # nothing about the mode, and more than 10% of its samples lie between modes, as the unconditional
-# GAN's do: the code is then just more noise. Q, taught by the term alone, learns nothing: its
-# bound $L_I$ stays within 0.1 nats of 0.
+# GAN's do: the code is then just more noise. Q, which only that term trains, keeps its initial
+# weights: its bound $L_I$ on fresh samples is within 0.1 nats of 0.
 #
 # Purity has a blind spot: it asks whether each code keeps to one mode, not whether the codes reach
 # different ones. A G that drew every sample at one mode would score 1, whatever its codes (the
@@ -219,7 +212,7 @@ assert no_info_purity < 0.3 and n_m["between"] > 0.1 and abs(no_info_bound) < 0.
 fig, (left, right) = plt.subplots(1, 2, figsize=(7.6, 3.9))
 panel(left, i_samples, i_asked, f"toy_infogan, coloured by code\ncode purity {purity:.2f}, $L_I$ = {bound:.2f} nats")
 panel(right, n_samples, n_asked, f"the same without the info term\ncode purity {no_info_purity:.2f}")
-save(fig, "code.png")
+opts.save(fig, "code.png")
 
 # %% [markdown]
 # ## 5. The MNIST models, in brief: `cdcgan` and `infogan`

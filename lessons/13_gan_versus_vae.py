@@ -108,10 +108,7 @@ for ax, (name, images) in zip(axes, (("real test digits", real), ("VAE", vae_sam
     ax.set_title(f"{name}: {100 * grey[name]:.0f}% grey pixels", fontsize=10)
     ax.axis("off")
 fig.suptitle(f"after {STEPS} steps of 64 images, seed {opts.seed}")
-fig.tight_layout()
-fig.savefig(opts.figure("samples.png"), dpi=120)
-plt.close(fig)
-lessons.show(opts.figure("samples.png"))
+opts.save(fig, "samples.png")
 
 # %% [markdown]
 # ## 3. The classifier's judgement, and mode coverage
@@ -150,7 +147,7 @@ assert g["frechet_distance"] < 0.9 * v["frechet_distance"]
 # from below: it can say how likely a test image is. Its importance-weighted estimate
 # (`importance_weighted_nll`, lesson 7) gives 200 test digits a $-\log p(x)$ below their
 # $-$ELBO; the same digits with their pixels shuffled (the same grey levels, no strokes) are more
-# than 150 nats less likely each: the model knows what a digit looks like, not only which grey
+# than 150 nats less likely on average: the model knows what a digit looks like, not only which grey
 # levels occur. (On grey pixels a Bernoulli likelihood is a cross-entropy rather than a true
 # likelihood, so these numbers compare images, not papers: docs/vae.md.)
 #
@@ -207,10 +204,7 @@ plotting.draw_curves(right, steps, {"GAN: D's loss": d_loss, "GAN: G's loss": g_
 right.set_ylabel("loss; D's mean output")
 for ax in (left, right):
     ax.set_xlabel("step")
-fig.tight_layout()
-fig.savefig(opts.figure("losses.png"), dpi=120)
-plt.close(fig)
-lessons.show(opts.figure("losses.png"))
+opts.save(fig, "losses.png")
 
 # %% [markdown]
 # ## Longer runs, and what next

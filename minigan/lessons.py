@@ -47,6 +47,18 @@ class Options:
         self.out.mkdir(parents=True, exist_ok=True)
         return self.out / name
 
+    def save(self, fig: Any, name: str, dpi: int = 110) -> pathlib.Path:
+        """Lay out the matplotlib figure ``fig``, save it as ``name`` in the lesson's figure folder,
+        close it (a lesson draws many: open ones hold memory) and `show` it; returns its path."""
+        import matplotlib.pyplot as plt
+
+        fig.tight_layout()
+        path = self.figure(name)
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+        show(path)
+        return path
+
 
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (a notebook, or VS Code running cells)."""

@@ -212,6 +212,17 @@ def test_options_from_the_command_line_then_the_environment(monkeypatch):
     assert lessons.options("09_x") == lessons.Options(fast=True, seed=8, out=pathlib.Path("figs"))
 
 
+def test_options_save_lays_out_saves_closes_and_shows_a_figure(tmp_path, capsys):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = lessons.Options(fast=True, seed=0, out=tmp_path / "figures").save(fig, "line.png")
+    assert path == tmp_path / "figures" / "line.png" and path.read_bytes().startswith(b"\x89PNG")
+    assert not plt.fignum_exists(fig.number)
+    assert capsys.readouterr().out == f"Figure: {path}\n"
+
+
 def test_options_in_a_kernel_ignore_the_kernels_own_arguments(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # as if in a kernel
     monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "kernel-1.json", "--seed", "5"])

@@ -241,7 +241,7 @@ def dcgan32_8x8(channels: int = 1) -> GAN:
     The generator starts where the TensorFlow tutorial article 001 grew from starts, one transposed
     convolution shorter: Dense 8*8*256 -> ConvT 128 (stride 1) -> ConvT 64 (stride 2) -> ConvT C
     (stride 2) -> tanh, the tutorial's 28x28 generator at 32x32. The discriminator is article
-    001's (A001-7).
+    001's (A001-7, A001-8).
     """
     return GAN("dcgan32_8x8", _article001_generator(8, channels), _article001_discriminator(channels), 100,
                (channels, 32, 32), "mnist32",
