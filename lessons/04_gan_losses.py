@@ -14,7 +14,8 @@
 import numpy as np
 
 import minigan as mg
-from minigan import gan, lessons
+from minigan import data, gan, lessons, optim
+from minigan.gan.models import toy
 
 opts = lessons.options("04_gan_losses", seed=0)
 mg.manual_seed(opts.seed)  # step 5's random batches and generator
@@ -47,6 +48,38 @@ real_logits = mg.tensor([2.0, 1.5], dtype=mg.float64, requires_grad=True)
 print("article 002's L_D = V: d L_D / d logit of D(x) =", slope(gan.minimax_value(real_logits, fake), real_logits),
       "(positive: descending it lowers D(x))")
 assert (slope(gan.minimax_value(real_logits, fake), real_logits) > 0).all()
+
+# %% [markdown]
+# Trained, the sign decides what D learns. The toy model's D (`minigan.gan.models.toy`), from the same
+# start, takes 100 Adam steps on the 8 Gaussians of `data.ring8` against a fixed batch of fakes at
+# the centre, once descending article 002's $L_D = V$ and once descending $-V$: with $-V$ it calls
+# the real points real ($D(x) > 0.9$) and the fakes fake ($D(G(z)) < 0.1$); with $V$ it calls the
+# real points fake, $D(x) < 0.1$: $V$ has no floor ($\log D(x) \to -\infty$ as $D(x) \to 0$), and
+# descending it is the quickest way down. (What it does with the fakes varies with the seed: the
+# real points' term wins the race.)
+
+# %%
+def train_d(loss_sign: float) -> tuple[float, float]:
+    """D's mean probability on the real points and on the fakes after 100 steps descending
+    ``loss_sign * V``: -1 is the standard loss, +1 article 002's."""
+    mg.manual_seed(opts.seed)
+    D = toy().discriminator
+    adam = optim.Adam(D.parameters(), lr=1e-3)
+    rng = np.random.default_rng(opts.seed)
+    fakes = mg.tensor(0.1 * rng.standard_normal((256, 2)).astype(np.float32))
+    for _ in range(100):
+        reals = mg.tensor(data.ring8(256, rng=rng))
+        adam.zero_grad()
+        (loss_sign * gan.minimax_value(D(reals), D(fakes))).backward()
+        adam.step()
+    reals = mg.tensor(data.ring8(1000, rng=rng))
+    return mg.sigmoid(D(reals)).mean().item(), mg.sigmoid(D(fakes)).mean().item()
+
+
+for name, sign in (("-V, the standard loss", -1.0), ("V, article 002's", +1.0)):
+    d_real, d_fake = train_d(sign)
+    print(f"D trained descending {name:22s} D(x) = {d_real:.3f}, D(G(z)) = {d_fake:.3f}")
+    assert (d_real > 0.9 and d_fake < 0.1) if sign < 0 else d_real < 0.1
 
 # %% [markdown]
 # ## 2. Saturating vs non-saturating generator loss (articles 002 and 003)

@@ -215,7 +215,7 @@ for run in runs.values():  # every run starts from the same networks, and its lo
     for net, twin in ((run.G, corrected.G), (run.D, corrected.D)):
         assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(net.parameters(), twin.parameters()))
     assert np.array_equal(run.loader.order(0), corrected.loader.order(0))
-before = generate(corrected.gan, 256, seed=1)  # 256 samples of the untrained G, for step 6
+before = generate(corrected.gan, 256, seed=opts.seed + 1)  # 256 samples of the untrained G, for step 6
 print(f"{len(runs)} runs of {STEPS} steps, batches of {BATCH}: {', '.join(runs)}")
 
 # %% [markdown]
@@ -365,7 +365,7 @@ def distance(samples: np.ndarray) -> float:
     return float(np.sqrt(((samples.mean(axis=0) - mean_digit) ** 2).mean()))
 
 
-after = {name: generate(run.gan, 256, seed=1) for name, run in runs.items()}  # the same noise as `before`
+after = {name: generate(run.gan, 256, seed=opts.seed + 1) for name, run in runs.items()}  # the same noise as `before`
 print(f"{'':31s} mean pixel  distance to the mean digit")
 print(f"{'MNIST':31s} {mean_digit.mean():+.3f}")
 print(f"{'every G, untrained':31s} {before.mean():+.3f}      {distance(before):.3f}")
