@@ -212,8 +212,10 @@ def test_options_from_the_command_line_then_the_environment(monkeypatch):
     assert lessons.options("09_x") == lessons.Options(fast=True, seed=8, out=pathlib.Path("figs"))
 
 
-def test_options_save_lays_out_saves_closes_and_shows_a_figure(tmp_path, capsys):
+def test_options_save_lays_out_saves_closes_and_shows_a_figure(tmp_path, capsys, monkeypatch):
     import matplotlib.pyplot as plt
+
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # a script: the path printed, nothing drawn
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
