@@ -227,8 +227,8 @@ def dcgan32(channels: int = 1) -> GAN:
     fewer at the top and left.
 
     On MNIST padded to 32x32 this generator collapses onto one image within ~100 steps, whatever the
-    loss, initialisation or learning rate, in PyTorch too; `dcgan32_8x8` is the smallest change that
-    trains (A001-7 in docs/formulas.md, measurements in docs/benchmarks.md).
+    loss, initialisation or learning rate, in PyTorch too; `dcgan32_8x8`, the generator begun where the
+    tutorial's begins, trains (A001-7 in docs/formulas.md, measurements in docs/benchmarks.md).
     """
     return GAN("dcgan32", _article001_generator(4, channels), _article001_discriminator(channels), 100,
                (channels, 32, 32), "mnist32",
