@@ -21,9 +21,6 @@ import time
 
 import numpy as np
 
-import minigan as mg
-from minigan.nn import functional as F
-
 BATCH = 64
 # name, function, input shape, weight shape: all kernel 4, stride 2, padding 1 (DCGAN on MNIST)
 WORKLOADS = [
@@ -33,6 +30,12 @@ WORKLOADS = [
     ("conv_transpose2d_64x1_14", "conv_transpose2d", (BATCH, 64, 14, 14), (64, 1, 4, 4)),
 ]
 CONV = dict(stride=2, padding=1)
+PASSES = (("fwd", False), ("fwdbwd", True))  # a workload's name ends with its pass: forward, or forward+backward
+
+
+def conv_inputs(x_shape, w_shape, rng):
+    """An input ~ N(0, 1) and a weight ~ N(0, 0.1^2), float32."""
+    return rng.standard_normal(x_shape, dtype=np.float32), rng.standard_normal(w_shape, dtype=np.float32) * 0.1
 
 
 def median_ms(fns, repeats, warmup=3, rounds=4):
@@ -128,21 +131,26 @@ def set_threads(threads):
 
 
 def main():
+    # Here, not at the top: benchmarks/run.py imports this file in its PyTorch worker, which measures torch alone.
+    import minigan as mg
+    from minigan.backend import keep_freed_memory
+    from minigan.nn import functional as F
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2, help="threads for BLAS and for torch (default 2)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args()
     torch = set_threads(args.threads)
+    keep_freed_memory()  # as the minigan command does
 
     rng = np.random.default_rng(0)
     gemm = gemm_gflops(args.repeats)
     results = {}
     for name, kind, x_shape, w_shape in WORKLOADS:
-        x = rng.standard_normal(x_shape, dtype=np.float32)
-        w = rng.standard_normal(w_shape, dtype=np.float32) * 0.1
+        x, w = conv_inputs(x_shape, w_shape, rng)
         flops = conv_flops(kind, x_shape, w_shape)
-        for suffix, backward in (("fwd", False), ("fwdbwd", True)):
+        for suffix, backward in PASSES:
             runners = [runner(mg, getattr(F, kind), x, w, backward)]
             if torch:
                 runners.append(runner(torch, getattr(torch.nn.functional, kind), x, w, backward))

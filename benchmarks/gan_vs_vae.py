@@ -20,7 +20,7 @@ from ``np.random.default_rng(seed)``, mapped from [0, 1] to [-1, 1]), scored by
 precision and recall against real training images, classes present, class KL and the confident
 fraction. The VAE also gets its negative ELBO on the first 1,000 test images and its active units
 (`evaluation.vae_metrics` with k = 0). The same numbers for ``--n`` real test digits are the
-anchor. One more, for the claim about blur: ``grey_fraction``, the share of pixels that are neither
+anchor. One more, for the claim about blur: `metrics.grey_fraction`, the share of pixels that are neither
 ink nor background (between 0.1 and 0.9 on a [0, 1] scale); a blurred stroke has a wide grey rim.
 
 Stability is shown, not scored: each run's loss curves per step (from its trainer's ``history``),
@@ -58,13 +58,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from conv import blas_description, cpu_description, set_threads
 
 from minigan import evaluation
+from minigan.backend import keep_freed_memory
 from minigan.creation import tensor
 from minigan.gan.training import Trainer
+from minigan.metrics import grey_fraction
 from minigan.training import TrainConfig, TrainingDiverged
 from minigan.vae.training import VAETrainer
 
 TEST_IMAGES = 1000  # the VAE's negative ELBO is measured on the first 1,000 test images
-GREY = (0.1, 0.9)  # grey_fraction: pixels strictly between these, on a [0, 1] scale
 # name -> (label, trainer, TrainConfig settings)
 MODELS = {
     "dcgan": ("DCGAN (NS-GAN)", Trainer, dict(model="dcgan", loss="ns", batch_size=16, lr=1e-3)),
@@ -87,12 +88,6 @@ ROWS = [  # the printed table: key, label, format
     ("test_neg_elbo", f"test -ELBO, nats ({TEST_IMAGES} images)", "{:.2f}"),
     ("active_units", "active units", "{:d}"),
 ]
-
-
-def grey_fraction(images):
-    """The share of pixels of ``images`` in [-1, 1] that are grey: neither ink nor background."""
-    unit = (np.asarray(images, dtype=np.float32) + 1) / 2
-    return float(np.mean((unit > GREY[0]) & (unit < GREY[1])))
 
 
 def train_for(trainer, budget):
@@ -251,6 +246,7 @@ def main(argv=None):
         if taken:
             parser.error(f"--work-dir {args.work_dir} already holds a run of {taken[0]}: choose another folder")
     set_threads(args.threads)
+    keep_freed_memory()  # as the minigan command does
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
     results, grids, histories = {}, {}, {}
@@ -268,7 +264,7 @@ def main(argv=None):
             "command": shlex.join(["python", "benchmarks/gan_vs_vae.py", *argv]),
             "machine": blas_description(), "cpu": cpu_description(), "threads": args.threads,
             "budget_seconds": args.budget, "n": args.n, "seed": args.seed, "test_images": TEST_IMAGES,
-            "grey_range": list(GREY), "minutes": (time.time() - start) / 60,
+            "grey_range": [0.1, 0.9], "minutes": (time.time() - start) / 60,
             "models": {k: results[k] for k in MODELS}, "real": results["real"],
         }), f, indent=2, allow_nan=False)
     print(f"\nmachine: {blas_description()}; {cpu_description()}; {args.threads} threads")

@@ -56,9 +56,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from conv import blas_description, cpu_description, set_threads
+from run import torch_vae_recipe
 
 import minigan as mg
 from minigan import optim
+from minigan.backend import keep_freed_memory
 from minigan.data import mnist
 from minigan.progress import progress_bar
 from minigan.vae.losses import gaussian_kl, vae_loss
@@ -117,50 +119,11 @@ def evaluate_minigan(model, images, seed):
     return total / len(images)
 
 
-# --- PyTorch: pytorch/examples/vae/main.py ---------------------------------------------------------
-
-def torch_recipe(torch):
-    """pytorch/examples/vae/main.py's ``VAE`` class and ``loss_function``, as written there."""
-    nn, F = torch.nn, torch.nn.functional
-
-    class VAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1 = nn.Linear(784, 400)
-            self.fc21 = nn.Linear(400, 20)
-            self.fc22 = nn.Linear(400, 20)
-            self.fc3 = nn.Linear(20, 400)
-            self.fc4 = nn.Linear(400, 784)
-
-        def encode(self, x):
-            h1 = F.relu(self.fc1(x))
-            return self.fc21(h1), self.fc22(h1)
-
-        def reparameterize(self, mu, logvar):
-            std = torch.exp(0.5 * logvar)
-            eps = torch.randn_like(std)
-            return mu + eps * std
-
-        def decode(self, z):
-            h3 = F.relu(self.fc3(z))
-            return torch.sigmoid(self.fc4(h3))
-
-        def forward(self, x):
-            mu, logvar = self.encode(x.view(-1, 784))
-            z = self.reparameterize(mu, logvar)
-            return self.decode(z), mu, logvar
-
-    def loss_function(recon_x, x, mu, logvar):
-        bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
-        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        return bce + kld
-
-    return VAE, loss_function
-
+# --- PyTorch: pytorch/examples/vae/main.py (its VAE and loss: run.py's torch_vae_recipe) ------------
 
 def torch_trainer(torch, images, seed):
     """The recipe's model, seeded, and its train loop for one epoch on ``images`` (N, 784); as `minigan_trainer`."""
-    vae_class, loss_function = torch_recipe(torch)
+    vae_class, loss_function = torch_vae_recipe(torch)
     torch.manual_seed(seed)
     model = vae_class()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
@@ -184,7 +147,7 @@ def torch_trainer(torch, images, seed):
 
 def evaluate_torch(torch, model, images, seed):
     """The recipe's test loop: z drawn (``torch.manual_seed(seed)``), summed loss over the dataset size."""
-    _, loss_function = torch_recipe(torch)
+    _, loss_function = torch_vae_recipe(torch)
     torch.manual_seed(seed)
     model.eval()
     total = 0.0
@@ -211,6 +174,7 @@ def main(argv=None):
     if args.epochs < 1 or (args.limit is not None and args.limit < 1):
         parser.error("--epochs and --limit must be positive")
     torch = set_threads(args.threads)
+    keep_freed_memory()  # as the minigan command does
 
     train = mnist("train", scale="unit")[0][:args.limit]
     test = mnist("test", scale="unit")[0][:args.limit]

@@ -106,45 +106,25 @@ class CountingTrainer(Trainer):
         return result
 
 
-class FilmingTrainer(CountingTrainer):
-    """A CountingTrainer that also records a frame of the GAN (`plotting.record_frame`) before the first
-    step and every 1/25 of the run, for the minimax run's animation: the arrows are the push of its
-    loss, log(1 - D(G(z))). Recording draws no random number, so the run is the one it would be without."""
-
-    noise = np.random.default_rng(opts.seed).standard_normal((500, 2)).astype(np.float32)  # one batch, every frame
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.every = self.total_steps // 25
-        self.frames = [self.frame()]
-
-    def frame(self):
-        return plotting.record_frame(self.step, self.G, self.D, self.noise, (np.zeros(2), 1.5),
-                                     generator_loss_saturating)
-
-    def train_step(self):
-        row = super().train_step()
-        if self.step % self.every == 0:
-            self.frames.append(self.frame())
-        return row
-
-
-def train(name, steps, trainer=CountingTrainer, **options):
-    """Train the toy GAN on ring8 for ``steps`` steps into a run folder beside the figures."""
-    config = TrainConfig(model="toy", data="ring8", out=str(opts.out / name), steps=steps, batch_size=256, lr=1e-3,
+def train(name, steps, watch=None, **options):
+    """Train the toy GAN on ring8 for ``steps`` steps into a run folder beside the figures, ``watch``
+    looking on (`Run.train`)."""
+    config = TrainConfig(model="toy", data="ring8", out=opts.run_folder(name), steps=steps, batch_size=256, lr=1e-3,
                          r1_gamma=0.1, seed=opts.seed, sample_every=10**9, checkpoint_every=10**9, progress=False,
                          **options)
-    if os.path.exists(os.path.join(config.out, "last.npz")):
-        os.remove(os.path.join(config.out, "last.npz"))  # a lesson starts afresh each time
-    trainer = trainer(config)
-    trainer.train()
+    trainer = CountingTrainer(config)
+    trainer.train(watch)
     samples = generate(trainer.sampler, 2500, seed=1)
     plotting.save_points(samples, opts.figure(f"{name}.png"), "ring8", title=f"{name}, seed {opts.seed}")
     return trainer, samples
 
 
 steps, every = (2000, 200) if opts.fast else (3000, 250)
-minimax, samples = train("minimax", steps, FilmingTrainer, loss="minimax", eval_every=every)
+# the animation: a frame before the first step and every 1/25 of the run, of one fixed batch of 500 noise
+# vectors, the arrows the push of the minimax loss, log(1 - D(G(z)))
+film = plotting.FrameRecorder(steps // 25, np.random.default_rng(opts.seed).standard_normal((500, 2)),
+                              (np.zeros(2), 1.5), generator_loss_saturating)
+minimax, samples = train("minimax", steps, film, loss="minimax", eval_every=every)
 with open(minimax.path("metrics.csv")) as f:  # the trainer counted 2,500 samples every `every` steps
     counts = [(int(row["step"]), int(float(row["modes_covered"])), float(row["high_quality"]))
               for row in csv.DictReader(f)]
@@ -166,8 +146,8 @@ assert lost and found, "G kept to the modes it had found"
 assert (quality < 0.5).sum() > len(counts) / 2, "more than half the samples were of high quality at most counts"
 lessons.show(opts.figure("minimax.png"))
 lessons.show(minimax.path("metrics.png"))
-assert [frame.step for frame in minimax.frames] == list(range(0, steps + 1, steps // 25)) and steps % 25 == 0
-plotting.save_training_animation(minimax.frames, opts.figure("minimax.gif"), "ring8",
+assert [frame.step for frame in film.frames] == list(range(0, steps + 1, steps // 25)) and steps % 25 == 0
+plotting.save_training_animation(film.frames, opts.figure("minimax.gif"), "ring8",
                                  title=f"minimax, seed {opts.seed}")
 lessons.show(opts.figure("minimax.gif"))
 

@@ -33,6 +33,7 @@ import numpy as np
 import minigan as mg
 from minigan import data, lessons, plotting
 from minigan.gan import articles
+from minigan.metrics import grey_fraction
 from minigan.nn import functional as F
 from minigan.training import TrainConfig
 from minigan.vae import (
@@ -67,12 +68,6 @@ def train(name, steps, trainer_class=VAETrainer, variance=None, **options):
     return trainer, [trainer.train_step() for _ in range(steps)]
 
 
-def grey_fraction(images):
-    """The share of pixels that are neither ink nor background, in (0.1, 0.9): a blurred stroke has a
-    wide grey rim (benchmarks/gan_vs_vae.py's measure of blur)."""
-    return float(np.mean((images > 0.1) & (images < 0.9)))
-
-
 def judge(vae):
     """The model on the test images: -log p(x|z) and KL per image (one z each), the KL of each latent,
     the posterior means mu(x), the active units, and the reconstructions (means of p(x | z = mu(x)))."""
@@ -82,8 +77,8 @@ def judge(vae):
         kl_each = np.array([gaussian_kl(mu[:, [j]], logvar[:, [j]]).numpy().mean() for j in range(vae.latent_dim)])
         recon = vae.mean_image(vae.decode(mu)).numpy()
     return {"reconstruction": -log_likelihood.mean(), "kl": kl.mean(), "neg_elbo": (kl - log_likelihood).mean(),
-            "kl_each": kl_each, "mu": mu.numpy(), "active": active_units(mu), "grey": grey_fraction(recon),
-            "recon": recon}
+            "kl_each": kl_each, "mu": mu.numpy(), "active": active_units(mu),
+            "grey": grey_fraction(recon, value_range=(0, 1)), "recon": recon}
 
 
 # %% [markdown]
@@ -298,7 +293,7 @@ assert article_loss > ours + 30
 # %%
 b8, b8_rows = train("beta8", STEPS, beta=8.0)
 m8 = judge(b8.vae)
-real_grey = grey_fraction(test_images[:1000])
+real_grey = grey_fraction(test_images[:1000], value_range=(0, 1))
 for name, m in (("beta = 1", m1), ("beta = 8", m8)):
     print(f"{name}: KL {m['kl']:5.2f}, -log p(x|z) {m['reconstruction']:6.1f}, grey pixels in the reconstructions "
           f"{100 * m['grey']:.1f}% (test digits {100 * real_grey:.1f}%)")

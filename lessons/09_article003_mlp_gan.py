@@ -53,14 +53,13 @@ TOY_STEPS = 400 if opts.fast else 1500  # the 2-D run
 print(f"seed {opts.seed}{', fast' if opts.fast else ''}; figures in {opts.out}/")
 
 
-def train(name, trainer=Trainer, **options):
-    """A run of ``trainer`` into a folder beside the figures, with the lesson's seed and learning rate."""
-    config = TrainConfig(out=str(opts.out / name), lr=1e-3, seed=opts.seed, sample_every=10**9,
+def train(name, trainer=Trainer, watch=None, **options):
+    """A run of ``trainer`` into a folder beside the figures, with the lesson's seed and learning rate,
+    ``watch`` looking on (`Run.train`)."""
+    config = TrainConfig(out=opts.run_folder(name), lr=1e-3, seed=opts.seed, sample_every=10**9,
                          checkpoint_every=10**9, progress=False, **options)
-    if os.path.exists(os.path.join(config.out, "last.npz")):
-        os.remove(os.path.join(config.out, "last.npz"))  # a lesson starts afresh each time
     run = trainer(config)
-    run.train()
+    run.train(watch)
     return run
 
 
@@ -145,7 +144,7 @@ opts.save(fig, "samples.png")
 #
 # Images have 784 dimensions; 2-D points can be drawn whole. A small GAN (minigan's `toy`) trains on
 # eight Gaussians in a ring (`ring8`, lesson 6) with the corrected losses, and every
-# $1/20$ of the run `plotting.record_frame` records what it looks like: G's samples of a fixed batch of
+# $1/20$ of the run `plotting.FrameRecorder` records what it looks like: G's samples of a fixed batch of
 # 500 noise vectors, D's probability that a point is real over the plane (shaded, green for "real"),
 # and at 64 of the samples an arrow: minus the gradient of G's loss for that sample,
 # $-\nabla_x \ell_G$, the way G's step pushes it. `plotting.save_training_animation` makes them a GIF,
@@ -161,32 +160,14 @@ Z = np.random.default_rng(opts.seed).standard_normal((500, 2)).astype(np.float32
 WINDOW = (np.zeros(2), 1.6)  # the square every frame shows: centre, half-width
 
 
-class FilmingTrainer(Trainer):
-    """A Trainer that records a frame of its GAN before the first step and every 1/20 of the run.
-    Recording draws no random number, so the run is the one it would have been without it."""
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.every = max(1, self.total_steps // 20)
-        self.frames = [self.frame()]
-
-    def frame(self):
-        return plotting.record_frame(self.step, self.G, self.D, Z, WINDOW)
-
-    def train_step(self):
-        row = super().train_step()
-        if self.step % self.every == 0:
-            self.frames.append(self.frame())
-        return row
-
-
-toy = train("toy", FilmingTrainer, model="toy", data="ring8", loss="ns", steps=TOY_STEPS, batch_size=256)
+film = plotting.FrameRecorder(TOY_STEPS // 20, Z, WINDOW)  # a frame before the first step and every 1/20 of the run
+toy = train("toy", watch=film, model="toy", data="ring8", loss="ns", steps=TOY_STEPS, batch_size=256)
 animation = opts.figure("training.gif")
-plotting.save_training_animation(toy.frames, animation, "ring8", title="toy / ns")
+plotting.save_training_animation(film.frames, animation, "ring8", title="toy / ns")
 with Image.open(animation) as gif:
-    print(f"{animation}: {gif.n_frames} frames, steps {toy.frames[0].step} to {toy.frames[-1].step}")
-    assert gif.n_frames == len(toy.frames) == 21
-first, last = toy.frames[0], toy.frames[-1]
+    print(f"{animation}: {gif.n_frames} frames, steps {film.frames[0].step} to {film.frames[-1].step}")
+    assert gif.n_frames == len(film.frames) == 21
+first, last = film.frames[0], film.frames[-1]
 radius = {f.step: np.linalg.norm(f.samples, axis=1).mean() for f in (first, last)}
 G, D = toy.G, toy.D
 with mg.no_grad():

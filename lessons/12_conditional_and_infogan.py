@@ -48,11 +48,9 @@ print(f"seed {opts.seed}, {STEPS} steps{', fast' if opts.fast else ''}; figures 
 def train(name, model, trainer_class=Trainer):
     """Train ``model`` on ring8 for STEPS steps into a run folder beside the figures: lesson 6's
     settling recipe (NS loss with R1, learning rate decayed linearly to 0), without the moving average."""
-    config = TrainConfig(model=model, data="ring8", out=str(opts.out / name), steps=STEPS, batch_size=128, lr=1e-3,
+    config = TrainConfig(model=model, data="ring8", out=opts.run_folder(name), steps=STEPS, batch_size=128, lr=1e-3,
                          loss="ns-r1", r1_gamma=0.1, lr_decay="linear", seed=opts.seed, sample_every=10**9,
                          checkpoint_every=10**9, progress=False)
-    if os.path.exists(os.path.join(config.out, "last.npz")):
-        os.remove(os.path.join(config.out, "last.npz"))  # a lesson starts afresh each time
     trainer = trainer_class(config)
     trainer.train()
     return trainer

@@ -32,6 +32,7 @@ import minigan as mg
 from minigan import data, lessons, plotting
 from minigan.evaluation import digit_samples, image_metrics, real_images
 from minigan.gan.training import Trainer
+from minigan.metrics import grey_fraction
 from minigan.training import TrainConfig
 from minigan.vae import importance_weighted_nll
 from minigan.vae.training import VAETrainer
@@ -49,13 +50,6 @@ def train(trainer_class, name, **options):
     trainer, start = trainer_class(config), time.process_time()
     rows = [trainer.train_step() for _ in range(STEPS)]
     return trainer, rows, time.process_time() - start
-
-
-def grey_fraction(images):
-    """The share of pixels of images in [-1, 1] that are grey, neither ink nor background: in (0.1, 0.9)
-    on a [0, 1] scale (benchmarks/gan_vs_vae.py's measure of blur: a blurred stroke has a wide grey rim)."""
-    unit = (np.asarray(images) + 1) / 2
-    return float(np.mean((unit > 0.1) & (unit < 0.9)))
 
 
 # %% [markdown]

@@ -89,24 +89,26 @@ def _cupy() -> ModuleType:
     return cupy
 
 
-def _keep_freed_memory() -> None:
-    """Let glibc's malloc reuse freed large blocks instead of handing them back to the OS.
+def keep_freed_memory() -> bool:
+    """Opt in: let glibc's malloc keep freed large blocks for reuse instead of handing them back to
+    the OS; returns whether it could (glibc on Linux only).
 
-    A training step allocates arrays of tens of megabytes (im2col matrices). By default glibc
-    gives each one its own mmap and unmaps it on free, and the kernel then zero-fills every page
-    of the next one on first touch, a cost as large as the convolution's own arithmetic at
-    DCGAN's shapes (`benchmarks/conv.py` shows it). PyTorch avoids it with a caching allocator.
+    A training step allocates arrays of megabytes (im2col matrices, activations). By default glibc
+    gives a block above its mmap threshold its own mapping and unmaps it on free, and the kernel
+    then zero-fills every page of the next one on first touch (`docs/benchmarks.md` measures the
+    cost). This changes malloc's settings for the whole process, which is
+    the host's to decide: `import minigan` never calls it. minigan's own processes do (the
+    ``minigan`` command, the lessons run as scripts, the benchmarks); call it yourself in a
+    notebook that trains for long, knowing the kernel will keep up to 1 GB it no longer uses.
     """
     if not sys.platform.startswith("linux"):
-        return
+        return False
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc (musl, ...): leave the allocator as it is
-        return
+        return False
     M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
     libc.mallopt(M_MMAP_THRESHOLD, 256 << 20)  # blocks below 256 MB come from the reusable heap
     libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # and freed ones stay there for the next step
     libc.mallopt(M_TOP_PAD, 64 << 20)
-
-
-_keep_freed_memory()
+    return True

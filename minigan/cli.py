@@ -22,6 +22,7 @@ import typing
 from collections.abc import Sequence
 
 from . import __version__
+from .backend import keep_freed_memory
 
 if typing.TYPE_CHECKING:
     from .exercises import ExerciseFile, Result
@@ -407,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .data import IDXError, MissingDataError
 
+    keep_freed_memory()  # this process is minigan's own: its allocator may be tuned for training
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:

@@ -31,6 +31,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .backend import keep_freed_memory
+
 # --- a lesson's settings --------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +48,14 @@ class Options:
         """The path to save the figure ``name`` (e.g. "samples.png") to, its folder made."""
         self.out.mkdir(parents=True, exist_ok=True)
         return self.out / name
+
+    def run_folder(self, name: str) -> str:
+        """The folder for the lesson's training run ``name``, beside its figures, without the checkpoint
+        (last.npz) an earlier pass of the lesson left there: a lesson starts afresh each time, and a
+        trainer rightly refuses to write over a run it was not asked to resume."""
+        folder = self.out / name
+        (folder / "last.npz").unlink(missing_ok=True)
+        return str(folder)
 
     def save(self, fig: Any, name: str, dpi: int = 110) -> pathlib.Path:
         """Lay out the matplotlib figure ``fig``, save it as ``name`` in the lesson's figure folder,
@@ -71,7 +81,8 @@ def options(name: str, seed: int = 0) -> Options:
     Read from the command line (``--fast``, ``--seed N``, ``--out DIR``), else from the environment
     (``MINIGAN_FAST=1``, ``MINIGAN_SEED=N``: what a notebook, which has no command line, can set).
     Figures go to ``lesson_figures/<name>/`` under the current directory unless ``--out`` says.
-    Outside a notebook, matplotlib draws with its Agg backend, to files only.
+    Outside a notebook, matplotlib draws with its Agg backend, to files only, and malloc keeps freed
+    memory for reuse (`backend.keep_freed_memory`).
     """
     parser = argparse.ArgumentParser(prog=f"python lessons/{name}.py", allow_abbrev=False,
                                      description="Run the lesson top to bottom.")
@@ -83,11 +94,12 @@ def options(name: str, seed: int = 0) -> Options:
                         help="folder for the figures (default: %(default)s)")
     if in_notebook():  # sys.argv is the kernel's own (its connection file): read only what is ours
         args, _ = parser.parse_known_args()
-    else:
+    else:  # a script: the process is the lesson's own, and its allocator may be tuned for training
         args = parser.parse_args()
         import matplotlib
 
         matplotlib.use("Agg")
+        keep_freed_memory()
     return Options(fast=args.fast, seed=args.seed, out=args.out)
 
 

@@ -31,8 +31,9 @@ from numpy.typing import ArrayLike
 
 from .tensor import Tensor
 
-__all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "code_purity", "feature_statistics",
-           "frechet_distance", "frechet_distance_from_statistics", "precision_recall", "nearest_neighbours"]
+__all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "code_purity", "grey_fraction",
+           "feature_statistics", "frechet_distance", "frechet_distance_from_statistics", "precision_recall",
+           "nearest_neighbours"]
 
 PROBS_ATOL = 1e-4  # how far a row of probabilities may sum from 1 (float32 softmax is within ~1e-7)
 
@@ -156,6 +157,25 @@ def class_statistics(probs: ArrayLike, num_classes: int = 10, confidence: float 
         "class_kl": _kl_to_uniform(histogram),
         "confident_fraction": float(np.mean(probs.max(axis=1) >= confidence)),
     }
+
+
+def grey_fraction(images: ArrayLike, value_range: tuple[float, float] = (-1.0, 1.0),
+                  grey: tuple[float, float] = (0.1, 0.9)) -> float:
+    """The share of pixels that are grey, neither ink nor background: strictly inside ``grey`` once
+    ``value_range`` (minigan's images: [-1, 1]; a Bernoulli VAE's means: [0, 1]) is mapped onto [0, 1].
+
+    A measure of blur, not of quality: MNIST's digits are nearly black and white (8.6% of the test
+    digits' pixels are grey), and a blurred stroke has a wide grey rim, so a VAE's means score higher
+    than real digits or a GAN's samples (`benchmarks/gan_vs_vae.py`, lessons 7 and 13).
+    """
+    low, high = value_range
+    if not high > low:
+        raise ValueError(f"grey_fraction: value_range={value_range!r}, expected (low, high) with low < high")
+    images = np.asarray(images.numpy() if isinstance(images, Tensor) else images, dtype=np.float64)
+    if images.size == 0:
+        raise ValueError(f"grey_fraction: images has shape {images.shape}, expected at least one pixel")
+    unit = (images - low) / (high - low)
+    return float(np.mean((unit > grey[0]) & (unit < grey[1])))
 
 
 def code_purity(codes: ArrayLike, classes: ArrayLike) -> float:

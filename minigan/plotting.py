@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -267,6 +267,34 @@ def record_frame(step: int, generator: Module, discriminator: Module, z: Tensor 
     (gradient,) = grad(loss * arrows, pushed)  # a mean over `arrows` samples: times their number, each one's own
     return TrainingFrame(int(step), x.numpy(), field.reshape(resolution, resolution), (centre, half),
                          -gradient.numpy())
+
+
+class FrameRecorder:
+    """Films a 2-D GAN as it trains: a `TrainingFrame` (`record_frame`) before the first step and
+    every ``every`` steps, of G's samples of the fixed noise ``z`` over ``window``, with the arrows
+    of ``generator_loss``. Give it to the trainer, which calls it after each step:
+
+        film = plotting.FrameRecorder(every=100, z=noise, window=(np.zeros(2), 1.5))
+        trainer.train(watch=film)
+        plotting.save_training_animation(film.frames, "training.gif", "ring8")
+
+    Recording draws no random number and touches no ``.grad``: the run is the one it would have been
+    without the camera.
+    """
+
+    def __init__(self, every: int, z: Tensor | ArrayLike, window: tuple[ArrayLike, float],
+                 generator_loss: Callable[[Tensor], Tensor] | None = None) -> None:
+        if not (isinstance(every, (int, np.integer)) and every >= 1):
+            raise ValueError(f"FrameRecorder: every must be an integer >= 1, got {every!r}")
+        self.every, self.z, self.window, self.generator_loss = int(every), z, window, generator_loss
+        self.frames: list[TrainingFrame] = []
+
+    def __call__(self, trainer: Any) -> None:
+        """Record a frame of ``trainer`` (a GAN trainer: its ``step``, ``G`` and ``D``) if its step is a
+        multiple of ``every``."""
+        if trainer.step % self.every == 0:
+            self.frames.append(record_frame(trainer.step, trainer.G, trainer.D, self.z, self.window,
+                                            self.generator_loss))
 
 
 def save_training_animation(frames: Sequence[TrainingFrame], path: str | os.PathLike[str], mixture: str | None = None,

@@ -26,7 +26,7 @@ import math
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -334,8 +334,12 @@ class Run:
         self.step += 1
 
     # --- the run --------------------------------------------------------------------------
-    def train(self) -> str:
-        """Train to ``total_steps``; returns "done" or "interrupted". Raises TrainingDiverged on NaN."""
+    def train(self, watch: Callable[[Run], None] | None = None) -> str:
+        """Train to ``total_steps``; returns "done" or "interrupted". Raises TrainingDiverged on NaN.
+
+        ``watch``, if given, is called with the run before the first step and after each step (its
+        samples, evaluation and checkpoint written): a way to look at training as it goes without
+        changing it, such as `plotting.FrameRecorder`, which films a 2-D GAN."""
         cfg = self.cfg
         with open(self.path("config.json"), "w") as f:
             json.dump(dataclasses.asdict(cfg), f, indent=2)
@@ -346,6 +350,8 @@ class Run:
         try:
             if threading.current_thread() is threading.main_thread():  # Ctrl-C raises a flag: the step completes
                 previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+            if watch is not None:
+                watch(self)
             while self.step < self.total_steps and not interrupted:
                 row = self.train_step()
                 values = [row[c] for c in self.columns]
@@ -360,6 +366,8 @@ class Run:
                     self.evaluate()
                 if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
                     self.save(self.checkpoint_path)
+                if watch is not None:
+                    watch(self)
             if interrupted:
                 self.save(self.checkpoint_path)
         finally:

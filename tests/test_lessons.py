@@ -225,6 +225,17 @@ def test_options_save_lays_out_saves_closes_and_shows_a_figure(tmp_path, capsys,
     assert capsys.readouterr().out == f"Figure: {path}\n"
 
 
+def test_a_lessons_run_folder_has_no_earlier_checkpoint_in_it(tmp_path):
+    opts = lessons.Options(fast=True, seed=0, out=tmp_path / "figures")
+    assert opts.run_folder("toy") == str(tmp_path / "figures" / "toy")  # none there yet: nothing to remove
+    run = tmp_path / "figures" / "toy"
+    run.mkdir(parents=True)
+    (run / "last.npz").write_bytes(b"an earlier pass")
+    (run / "losses.png").write_bytes(b"kept")
+    assert opts.run_folder("toy") == str(run)
+    assert sorted(p.name for p in run.iterdir()) == ["losses.png"]
+
+
 def test_options_in_a_kernel_ignore_the_kernels_own_arguments(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # as if in a kernel
     monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "kernel-1.json", "--seed", "5"])

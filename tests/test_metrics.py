@@ -15,6 +15,7 @@ from minigan.metrics import (
     feature_statistics,
     frechet_distance,
     frechet_distance_from_statistics,
+    grey_fraction,
     mixture_metrics,
     mnist_score,
     nearest_neighbours,
@@ -185,6 +186,22 @@ def test_code_purity():
     with pytest.raises(ValueError,
                        match="code_purity: expected non-negative integer codes, got dtype int64, smallest -1"):
         code_purity([-1, 0], [0, 1])
+
+
+def test_grey_fraction_counts_pixels_strictly_inside_the_grey_band():
+    # on [0, 1]: 0.1 and 0.9 are the band's edges, not grey; 0.5 and 0.11 are
+    unit = np.array([[0.0, 0.1, 0.11, 0.5], [0.9, 0.95, 1.0, 0.5]])
+    assert grey_fraction(unit, value_range=(0, 1)) == pytest.approx(3 / 8)
+    unit[0, 1], unit[1, 0] = 0.05, 0.95  # away from the edges, where [-1, 1] and back may round either way
+    assert grey_fraction(unit, value_range=(0, 1)) == pytest.approx(3 / 8)
+    assert grey_fraction(2 * unit - 1) == pytest.approx(3 / 8)  # minigan's [-1, 1] by default
+    assert grey_fraction(mg.tensor(2 * unit - 1)) == pytest.approx(3 / 8)
+    assert grey_fraction(unit, value_range=(0, 1), grey=(0.0, 1.0)) == pytest.approx(6 / 8)
+    assert grey_fraction(np.sign(rng(0).standard_normal((4, 1, 28, 28)))) == 0.0  # black and white: no grey
+    with pytest.raises(ValueError, match=r"value_range=\(1, 1\), expected \(low, high\) with low < high"):
+        grey_fraction(unit, value_range=(1, 1))
+    with pytest.raises(ValueError, match=r"grey_fraction: images has shape \(0, 4\), expected at least one pixel"):
+        grey_fraction(np.zeros((0, 4)))
 
 
 def test_class_kl_of_collapsed_and_balanced_predictions():

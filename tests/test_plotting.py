@@ -91,6 +91,28 @@ def test_the_animation_refuses_bad_input_saying_what_it_expected(small_gan, tmp_
     refused(r"fps \(frames per second\) must be an integer >= 1, got 0", fps=0)
 
 
+def test_a_frame_recorder_films_a_run_every_k_steps_and_leaves_it_as_it_was(tmp_path):
+    from minigan.gan.training import TrainConfig, Trainer
+
+    def run(name, watch=None):
+        config = TrainConfig(model="toy", data="ring8", loss="ns", out=str(tmp_path / name), steps=6, batch_size=32,
+                             sample_every=10**9, checkpoint_every=10**9, progress=False)
+        trainer = Trainer(config)
+        trainer.train(watch)
+        return trainer
+
+    film = plotting.FrameRecorder(every=2, z=noise(), window=WINDOW)
+    filmed, plain = run("filmed", film), run("plain")
+    assert [frame.step for frame in film.frames] == [0, 2, 4, 6]  # before the first step, then every 2
+    assert filmed.history == plain.history  # the camera changed nothing
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(filmed.G.parameters(), plain.G.parameters()))
+    last = plotting.record_frame(6, plain.G, plain.D, noise(), WINDOW)
+    assert np.array_equal(film.frames[-1].samples, last.samples) and np.array_equal(film.frames[-1].arrows, last.arrows)
+    assert not np.array_equal(film.frames[0].samples, last.samples)  # the first frame is of the untrained G
+    with pytest.raises(ValueError, match=r"^FrameRecorder: every must be an integer >= 1, got 0"):
+        plotting.FrameRecorder(every=0, z=noise(), window=WINDOW)
+
+
 def test_draw_points_in_a_given_window_counts_the_samples_outside_it():
     import matplotlib.pyplot as plt
 

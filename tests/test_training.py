@@ -39,6 +39,21 @@ def test_a_run_writes_its_directory(tmp_path):
     assert checkpoint.load(str(tmp_path / "last.npz"))["step"] == 6
 
 
+def test_a_watcher_is_called_before_the_first_step_and_after_each_step(tmp_path):
+    seen = []
+
+    def watch(run):
+        seen.append((run.step, len(run.history), os.path.exists(run.path("last.npz"))))
+
+    Trainer(toy_config(tmp_path / "a", loss="ns")).train(watch)
+    assert seen == [(0, 0, False), (1, 1, False), (2, 2, False), *[(k, k, True) for k in range(3, 7)]]
+    seen.clear()
+    Trainer(toy_config(tmp_path / "a", loss="ns", steps=8), resume=True).train(watch)
+    assert [step for step, _, _ in seen] == [6, 7, 8]  # a resumed run: from the step it resumes at
+    Trainer(toy_config(tmp_path / "b", loss="ns", steps=8)).train()
+    assert read_losses(tmp_path / "a") == read_losses(tmp_path / "b")
+
+
 def test_same_seed_same_losses_bit_for_bit(tmp_path):
     Trainer(toy_config(tmp_path / "a", loss="ns")).train()
     Trainer(toy_config(tmp_path / "b", loss="ns")).train()
