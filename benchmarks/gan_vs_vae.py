@@ -61,7 +61,7 @@ from minigan import evaluation
 from minigan.backend import keep_freed_memory
 from minigan.creation import tensor
 from minigan.gan.training import Trainer
-from minigan.metrics import grey_fraction
+from minigan.metrics import GREY, grey_fraction
 from minigan.training import TrainConfig, TrainingDiverged
 from minigan.vae.training import VAETrainer
 
@@ -264,7 +264,7 @@ def main(argv=None):
             "command": shlex.join(["python", "benchmarks/gan_vs_vae.py", *argv]),
             "machine": blas_description(), "cpu": cpu_description(), "threads": args.threads,
             "budget_seconds": args.budget, "n": args.n, "seed": args.seed, "test_images": TEST_IMAGES,
-            "grey_range": [0.1, 0.9], "minutes": (time.time() - start) / 60,
+            "grey_range": list(GREY), "minutes": (time.time() - start) / 60,
             "models": {k: results[k] for k in MODELS}, "real": results["real"],
         }), f, indent=2, allow_nan=False)
     print(f"\nmachine: {blas_description()}; {cpu_description()}; {args.threads} threads")

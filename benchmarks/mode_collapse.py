@@ -10,7 +10,7 @@ high-quality samples (within 3 standard deviations of a mode) and the reverse KL
 histogram to uniform. It prints mean +- std over seeds beside the published rows, and writes a
 figure of every method's samples (first seed) over the modes, plus the numbers as JSON.
 
-The cross-entropy methods (minimax, NS, R1, LSGAN, instance noise) compare losses at one budget
+The cross-entropy and least-squares methods (minimax, NS, R1, LSGAN, instance noise) compare losses at one budget
 (`ROW`, constant learning rate). WGAN-GP trains as ``minigan train --loss wgan-gp`` does with no
 other option: the loss's own defaults for 2-D data. PacGAN packs 4 samples into each input of D at
 the same budget of samples, so its D sees 64 packs per step; the paper's feeds 4 times the samples

@@ -40,12 +40,15 @@ to a multiple of 4, and at least 4; each block after 3 warm-up steps), the libra
 one process (conv.py's `median_ms`), so that a busy spell slows both alike. The ratio is minigan's
 time over PyTorch's: 3.0 means minigan takes three times as long. ``--threads`` (default 2) for
 BLAS and for PyTorch alike. Without torch installed, minigan is timed alone and PyTorch's column reads "-".
+That process's malloc keeps freed memory for reuse (`minigan.backend.keep_freed_memory`, as the
+``minigan`` command's does), for both libraries' allocations.
 
 Peak memory: each library runs the same workloads again, a few steps each, in a process of its own
 (``run.py --worker minigan`` or ``--worker torch``, which never imports the other library: minigan
 and torch are imported inside the functions that use them), and reports its peak resident set size
 (VmHWM on Linux, else ``ru_maxrss``). It includes the interpreter, NumPy, the library and a training
-set in memory.
+set in memory. Each runs as it would by default: minigan's worker keeps freed memory, as the
+``minigan`` command does; PyTorch's leaves malloc as it is.
 
 The figures hold for the machine named above the table (CPU, BLAS and its kernel, threads, versions,
 NumPy's float32 GEMM speed) and for no other. ``--results benchmarks/RESULTS.md`` puts the table in
@@ -59,7 +62,6 @@ import os
 import pathlib
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -339,6 +341,8 @@ def own_peak_rss_mib():
         with open("/proc/self/status") as f:
             return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 2 ** 10  # KiB
     except (OSError, StopIteration):
+        import resource  # Unix only: here, so that the rest of the script runs on Windows
+
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 2 ** 20 if sys.platform == "darwin" else peak / 2 ** 10  # macOS counts bytes, others KiB
 
@@ -451,6 +455,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1:
         parser.error("--repeats and --threads must be positive")
+    if args.results and args.only:
+        parser.error("--results keeps a machine's whole table: leave out --only")
     names = args.only or list(WORKLOADS)
     if args.worker:
         print(json.dumps({"peak_rss_mib": worker(args.worker, names, args.threads)}))

@@ -53,12 +53,12 @@ TOY_STEPS = 400 if opts.fast else 1500  # the 2-D run
 print(f"seed {opts.seed}{', fast' if opts.fast else ''}; figures in {opts.out}/")
 
 
-def train(name, trainer=Trainer, watch=None, **options):
-    """A run of ``trainer`` into a folder beside the figures, with the lesson's seed and learning rate,
-    ``watch`` looking on (`Run.train`)."""
+def train(name, watch=None, **options):
+    """A run into a folder beside the figures, with the lesson's seed and learning rate, ``watch``
+    looking on (`Run.train`)."""
     config = TrainConfig(out=opts.run_folder(name), lr=1e-3, seed=opts.seed, sample_every=10**9,
                          checkpoint_every=10**9, progress=False, **options)
-    run = trainer(config)
+    run = Trainer(config)
     run.train(watch)
     return run
 

@@ -96,10 +96,12 @@ def keep_freed_memory() -> bool:
     A training step allocates arrays of megabytes (im2col matrices, activations). By default glibc
     gives a block above its mmap threshold its own mapping and unmaps it on free, and the kernel
     then zero-fills every page of the next one on first touch (`docs/benchmarks.md` measures the
-    cost). This changes malloc's settings for the whole process, which is
-    the host's to decide: `import minigan` never calls it. minigan's own processes do (the
-    ``minigan`` command, the lessons run as scripts, the benchmarks); call it yourself in a
-    notebook that trains for long, knowing the kernel will keep up to 1 GB it no longer uses.
+    cost). Here blocks below 256 MB (32 MB where an older glibc caps the setting) come from
+    malloc's heap, which keeps freed memory for the next step. This changes malloc's settings for
+    the whole process, which is the host's to decide: `import minigan` never calls it. minigan's
+    own processes do (the ``minigan`` command, the lessons run as scripts, the benchmarks that
+    time minigan); call it yourself in a notebook that trains for long, knowing that the process
+    will hold on to memory it freed (the heap's free top up to 1 GB) instead of returning it.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -108,7 +110,10 @@ def keep_freed_memory() -> bool:
     except OSError:  # not glibc (musl, ...): leave the allocator as it is
         return False
     M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
-    libc.mallopt(M_MMAP_THRESHOLD, 256 << 20)  # blocks below 256 MB come from the reusable heap
-    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # and freed ones stay there for the next step
+    if not (libc.mallopt(M_MMAP_THRESHOLD, 256 << 20) or libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)):
+        # Touch nothing else: either setting below fixes the threshold, which glibc otherwise
+        # raises as blocks are freed, at its starting 128 KB, and more blocks would be mapped.
+        return False
+    libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # freed blocks stay in the heap for the next step
     libc.mallopt(M_TOP_PAD, 64 << 20)
     return True

@@ -35,6 +35,7 @@ __all__ = ["mixture_metrics", "mnist_score", "sharpen", "class_statistics", "cod
            "feature_statistics", "frechet_distance", "frechet_distance_from_statistics", "precision_recall",
            "nearest_neighbours"]
 
+GREY = (0.1, 0.9)  # grey_fraction's grey pixels, on a [0, 1] scale
 PROBS_ATOL = 1e-4  # how far a row of probabilities may sum from 1 (float32 softmax is within ~1e-7)
 
 
@@ -160,9 +161,10 @@ def class_statistics(probs: ArrayLike, num_classes: int = 10, confidence: float 
 
 
 def grey_fraction(images: ArrayLike, value_range: tuple[float, float] = (-1.0, 1.0),
-                  grey: tuple[float, float] = (0.1, 0.9)) -> float:
+                  grey: tuple[float, float] = GREY) -> float:
     """The share of pixels that are grey, neither ink nor background: strictly inside ``grey`` once
-    ``value_range`` (minigan's images: [-1, 1]; a Bernoulli VAE's means: [0, 1]) is mapped onto [0, 1].
+    ``value_range`` is mapped onto [0, 1]: [-1, 1] for the models of scale "tanh" (dcgan, ...),
+    [0, 1] for those of scale "unit" (mlp, the VAEs' means).
 
     A measure of blur, not of quality: MNIST's digits are nearly black and white (8.6% of the test
     digits' pixels are grey), and a blurred stroke has a wide grey rim, so a VAE's means score higher
@@ -171,6 +173,8 @@ def grey_fraction(images: ArrayLike, value_range: tuple[float, float] = (-1.0, 1
     low, high = value_range
     if not high > low:
         raise ValueError(f"grey_fraction: value_range={value_range!r}, expected (low, high) with low < high")
+    if not 0 <= grey[0] < grey[1] <= 1:
+        raise ValueError(f"grey_fraction: grey={grey!r}, expected (low, high) with 0 <= low < high <= 1")
     images = np.asarray(images.numpy() if isinstance(images, Tensor) else images, dtype=np.float64)
     if images.size == 0:
         raise ValueError(f"grey_fraction: images has shape {images.shape}, expected at least one pixel")

@@ -272,14 +272,16 @@ def record_frame(step: int, generator: Module, discriminator: Module, z: Tensor 
 class FrameRecorder:
     """Films a 2-D GAN as it trains: a `TrainingFrame` (`record_frame`) before the first step and
     every ``every`` steps, of G's samples of the fixed noise ``z`` over ``window``, with the arrows
-    of ``generator_loss``. Give it to the trainer, which calls it after each step:
+    of ``generator_loss``. The GAN is one G(z) draws from and D scores single points of (`toy`;
+    not a conditional G, nor a packed D), filmed as it trains (the raw G, not its moving average).
+    Give it to the trainer, which calls it after each step:
 
         film = plotting.FrameRecorder(every=100, z=noise, window=(np.zeros(2), 1.5))
         trainer.train(watch=film)
         plotting.save_training_animation(film.frames, "training.gif", "ring8")
 
-    Recording draws no random number and touches no ``.grad``: the run is the one it would have been
-    without the camera.
+    For networks without dropout or batch norm (`toy`), recording draws no random number and changes
+    no weight, statistic or ``.grad``: the run is the one it would have been without the camera.
     """
 
     def __init__(self, every: int, z: Tensor | ArrayLike, window: tuple[ArrayLike, float],

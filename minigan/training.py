@@ -337,9 +337,12 @@ class Run:
     def train(self, watch: Callable[[Run], None] | None = None) -> str:
         """Train to ``total_steps``; returns "done" or "interrupted". Raises TrainingDiverged on NaN.
 
-        ``watch``, if given, is called with the run before the first step and after each step (its
-        samples, evaluation and checkpoint written): a way to look at training as it goes without
-        changing it, such as `plotting.FrameRecorder`, which films a 2-D GAN."""
+        ``watch``, if given, is called with the run before its first step (a resumed run: at the step
+        it resumes from) and after each completed step, once the samples, evaluation and checkpoint
+        due at that step are written (after Ctrl-C: before the checkpoint the interruption writes);
+        not after a step that diverges, and an exception in it ends the run. A way to look at
+        training as it goes without changing it, such as `plotting.FrameRecorder`, which films a
+        2-D GAN."""
         cfg = self.cfg
         with open(self.path("config.json"), "w") as f:
             json.dump(dataclasses.asdict(cfg), f, indent=2)

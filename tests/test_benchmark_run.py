@@ -7,8 +7,10 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import minigan as mg
 from minigan.gan import models
 from minigan.vae.models import vae_mlp
 
@@ -27,6 +29,7 @@ def positive(x):
     return isinstance(x, float) and math.isfinite(x) and x > 0
 
 
+@pytest.mark.slow  # a run with two worker processes, one of which imports torch
 def test_a_subset_runs_and_writes_its_json(tmp_path):
     path = tmp_path / "results.json"
     names = ["mlp_gan_step", "conv2d_1x64_28_fwd"]
@@ -69,11 +72,25 @@ def test_the_torch_networks_are_minigans_layer_for_layer():
     def shapes(net):
         return {name: tuple(t.shape) for name, t in net.state_dict().items()}
 
+    def same_outputs(ours, theirs, x):
+        """minigan's weights loaded into the torch network: the same outputs, both in eval mode."""
+        state = {name: torch.from_numpy(np.array(value.numpy() if hasattr(value, "numpy") else value))
+                 for name, value in ours.state_dict().items()}
+        theirs.load_state_dict(state)
+        ours.eval(), theirs.eval()
+        with mg.no_grad():
+            expected = ours(mg.tensor(x)).numpy()
+        with torch.no_grad():
+            np.testing.assert_allclose(theirs(torch.from_numpy(x)).numpy(), expected, rtol=1e-4, atol=1e-5)
+
+    rng = np.random.default_rng(0)
     for build, spell in ((models.dcgan, run.torch_dcgan), (models.dcgan32, run.torch_dcgan32),
                          (models.mlp, run.torch_mlp)):
         gan, (g, d) = build(), spell(torch.nn)
         assert shapes(g) == shapes(gan.generator) and shapes(d) == shapes(gan.discriminator), gan.name
-        assert g(torch.zeros(2, gan.z_dim)).shape[1:] == gan.sample_shape
+        z = rng.standard_normal((3, gan.z_dim)).astype(np.float32)
+        same_outputs(gan.generator, g, z)  # every activation, slope and padding as minigan's
+        same_outputs(gan.discriminator, d, rng.uniform(-1, 1, (3, *gan.sample_shape)).astype(np.float32))
     # pytorch/examples names its layers fc1, fc21, ...: the same parameters in the same order
     ours, theirs = vae_mlp().parameters(), run.torch_vae_recipe(torch)[0]().parameters()
     assert [p.shape for p in ours] == [tuple(p.shape) for p in theirs]

@@ -200,6 +200,8 @@ def test_grey_fraction_counts_pixels_strictly_inside_the_grey_band():
     assert grey_fraction(np.sign(rng(0).standard_normal((4, 1, 28, 28)))) == 0.0  # black and white: no grey
     with pytest.raises(ValueError, match=r"value_range=\(1, 1\), expected \(low, high\) with low < high"):
         grey_fraction(unit, value_range=(1, 1))
+    with pytest.raises(ValueError, match=r"grey=\(0.9, 0.1\), expected \(low, high\) with 0 <= low < high <= 1"):
+        grey_fraction(unit, grey=(0.9, 0.1))
     with pytest.raises(ValueError, match=r"grey_fraction: images has shape \(0, 4\), expected at least one pixel"):
         grey_fraction(np.zeros((0, 4)))
 
