@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..metrics import nearest_neighbours
 from ..random import generator
 
 
@@ -70,8 +71,7 @@ class Mixture:
         points = np.asarray(points)
         if points.ndim != 2 or points.shape[1] != 2:
             raise ValueError(f"nearest_mode: expected points of shape (N, 2), got {points.shape}")
-        modes = self.modes()
-        return np.linalg.norm(points[:, None, :] - modes[None], axis=2).argmin(axis=1)
+        return nearest_neighbours(points, self.modes())[0]
 
 
 MIXTURES = {"ring8": Mixture(ring8, ring8_modes, 0.01), "grid25": Mixture(grid25, grid25_modes, 0.05)}

@@ -333,10 +333,15 @@ def infogan() -> GAN:
     return gan
 
 
+def _toy_hidden(n_in: int, hidden: int) -> list[nn.Module]:
+    """The toy GANs' hidden layers: 3 of ``hidden`` ReLUs."""
+    return [nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+            nn.ReLU()]
+
+
 def _toy_mlp(n_in: int, n_out: int, hidden: int = 128) -> nn.Sequential:
-    """The toy GANs' networks: 3 hidden layers of ``hidden`` ReLUs."""
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                         nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    """The toy GANs' networks: the hidden layers, then a linear output."""
+    return nn.Sequential(*_toy_hidden(n_in, hidden), nn.Linear(hidden, n_out))
 
 
 def toy(z_dim: int = 2, hidden: int = 128, pack: int = 1) -> GAN:
@@ -387,8 +392,7 @@ class ToyInfoDiscriminator(nn.Module):
 
     def __init__(self, codes: int, hidden: int = 128) -> None:
         super().__init__()
-        self.features = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                      nn.Linear(hidden, hidden), nn.ReLU())
+        self.features = nn.Sequential(*_toy_hidden(2, hidden))
         self.head = nn.Sequential(nn.Linear(hidden, 1), Logit())
         self.q = nn.Linear(hidden, codes)
 
