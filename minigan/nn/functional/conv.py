@@ -133,10 +133,14 @@ def _pixel_rows(a: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _channels_first(m: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
-    """The inverse of `_pixel_rows`: (G, N*H*W, C/G), or that as (G, N, H, W, C/G), -> a
-    contiguous (N, C, H, W) array."""
-    xp = backend.get_array_module(m)
-    return xp.ascontiguousarray(m.reshape(m.shape[0], n, h, w, -1).transpose(1, 0, 4, 2, 3)).reshape(n, -1, h, w)
+    """The inverse of `_pixel_rows`: (G, N*H*W, C/G), or that as (G, N, H, W, C/G), -> (N, C, H, W).
+
+    A view, not a copy (except with groups, whose channels lie in G separate blocks): the result
+    is (N, C, H, W) to every op but stays channels-last in memory. NumPy's elementwise ops keep
+    an input's memory order, so the layers after a convolution keep it too, and the next
+    convolution's `_channels_last` is then a free view instead of a transposing copy.
+    """
+    return m.reshape(m.shape[0], n, h, w, -1).transpose(1, 0, 4, 2, 3).reshape(n, -1, h, w)
 
 
 def _by_group(w: np.ndarray, groups: int) -> np.ndarray:
