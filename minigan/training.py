@@ -316,8 +316,12 @@ class Run:
         step, so the weights, and any checkpoint written later, stay finite."""
         params = list(module.parameters())
         grads = grad(loss, params, allow_unused=True)
-        bad = [n for n, g in zip(module.named_parameters(), grads) if g is not None and not g.xp.isfinite(g.data).all()]
-        if not math.isfinite(loss.item()) or bad:
+        # The norm is finite exactly when every gradient is (global_norm redoes an overflowing float32
+        # sum in float64), so the parameters are searched for the culprit only when it is not.
+        norm = global_norm([g.data for g in grads if g is not None])
+        if not math.isfinite(loss.item()) or not math.isfinite(norm):
+            bad = [n for n, g in zip(module.named_parameters(), grads)
+                   if g is not None and not g.xp.isfinite(g.data).all()]
             what = f"the {name} loss is {loss.item()}" if not math.isfinite(loss.item()) else \
                 f"the gradient of {name} parameter {bad[0][0]} is not finite"
             raise TrainingDiverged(f"training stopped at step {self.step + 1}: {what}; the last good checkpoint "
@@ -325,7 +329,7 @@ class Run:
         for p, g in zip(params, grads):
             p.grad = g
         optimizer.step()
-        return global_norm([g.data for g in grads if g is not None])
+        return norm
 
     def end_step(self) -> None:
         """After a step's updates: the learning-rate schedule moves on, and the step is counted."""

@@ -202,6 +202,18 @@ def test_a_nan_gradient_stops_training_before_the_weights_go_bad(tmp_path):
     assert all(np.all(np.isfinite(v)) for v in state["discriminator"].values())
 
 
+def test_a_huge_finite_gradient_is_not_taken_for_a_diverged_one(tmp_path):
+    """Gradients of 1e30 are finite in float32 though their squares overflow: the update goes ahead,
+    and the norm it reports is the float64 one."""
+    trainer = Trainer(toy_config(tmp_path, loss="ns"))
+    layer = mg.nn.Linear(2, 1, bias=False)
+    before = layer.weight.numpy().copy()
+    x = mg.tensor(np.array([[3.0, 4.0]], dtype=np.float32))
+    norm = trainer.update(mg.optim.SGD(layer.parameters(), lr=1e-31), (layer(x) * 1e30).sum(), layer, "generator")
+    assert norm == pytest.approx(5e30, rel=1e-6)
+    assert np.all(np.isfinite(layer.weight.numpy())) and not np.array_equal(layer.weight.numpy(), before)
+
+
 def test_a_fresh_run_never_overwrites_a_run_and_resume_keeps_the_config(tmp_path):
     Trainer(toy_config(tmp_path, steps=1)).train()
     with pytest.raises(ValueError, match="already holds a run"):
