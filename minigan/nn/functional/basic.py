@@ -74,8 +74,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     input = as_tensor(input)
     if not training or p == 0:
         return input
-    keep = generator().random(input.shape) >= p  # Bernoulli(1 - p); never true when p = 1
-    scale = keep / (1 - p) if p < 1 else keep  # p = 1 keeps nothing (and must not divide by 0)
+    keep = generator().random(input.shape, dtype=np.float32) >= p  # Bernoulli(1 - p); never true when p = 1
+    scale = keep.astype(input.dtype)
+    if p < 1:  # p = 1 keeps nothing (and must not divide by 0)
+        scale *= scale.dtype.type(1 / (1 - p))
     mask = constant(backend.to_device(scale, input.device), input)
     if not inplace:
         return input * mask
