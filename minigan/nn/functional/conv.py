@@ -228,11 +228,12 @@ class Conv2dGradWeight(Function):
     def forward(self, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
         g = self.geometry
         cols = _im2col(x, g) if self.cols is None else self.cols
-        # per group as (kH*kW*C_in/G, C_out/G), the order in which OpenBLAS ran it faster
-        gw = cols.swapaxes(1, 2) @ _pixel_rows(gy, g.groups)
+        # per group as (C_out/G, kH*kW*C_in/G): each output channel's row then needs only its
+        # (kH*kW, C_in/G) block transposed, a far cheaper copy than transposing the whole product
+        gw = _pixel_rows(gy, g.groups).swapaxes(1, 2) @ cols
         xp = backend.get_array_module(gw)
         c = x.shape[1] // g.groups
-        gw = gw.reshape((g.groups,) + g.kernel + (c, -1)).transpose(0, 4, 3, 1, 2)  # (G, C_out/G, C_in/G, kH, kW)
+        gw = gw.reshape(gw.shape[:2] + g.kernel + (c,)).transpose(0, 1, 4, 2, 3)  # (G, C_out/G, C_in/G, kH, kW)
         return xp.ascontiguousarray(gw).reshape((-1, c) + g.kernel)
 
     def backward(self, ggw: Tensor) -> tuple[Tensor | None, Tensor | None]:
