@@ -13,8 +13,10 @@ NCHW order, whose innermost run is one output row read with stride s. (With grou
 the arrays are (G, N, H, W, C/G) and the runs C/G long.)
 
 **col2im** is the adjoint: add every row of ``cols`` back onto the window it came from. Windows
-overlap, so this is one strided ``+=`` per kernel offset (kH*kW of them), never a scatter; the
-transposed convolution computes each offset's share with its own GEMM just before adding it.
+overlap, so this is one strided ``+=`` per kernel offset (kH*kW of them), never a scatter. The
+transposed convolution is the mirror image of conv2d: one GEMM makes its ``cols``, col2im adds them up:
+
+    rows(y) (N*H*W, C_out)  @  W (C_out, kH*kW*C_in)  =  cols (N*H*W, kH*kW*C_in)  ->  col2im  ->  x
 
 **Groups.** With ``groups`` = G the channels split into G independent convolutions side by side:
 output channel o, of group g = o // (C_out/G), reads input channels g*C_in/G ... (g+1)*C_in/G - 1
@@ -37,7 +39,6 @@ to weights too.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
 from typing import NamedTuple, TypeAlias
 
 import numpy as np
@@ -103,13 +104,13 @@ def _windows(a: np.ndarray, g: _Geometry, axis: int, fill: float = 0) -> np.ndar
     return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
 
-def _overlap_add(out: np.ndarray, values: Callable[[int, int], np.ndarray], g: _Geometry, axis: int) -> np.ndarray:
+def _overlap_add(out: np.ndarray, windows: np.ndarray, g: _Geometry, axis: int) -> np.ndarray:
     """The adjoint of `_windows` (col2im): add every window back onto the image it came from.
 
-    ``values(i, j)`` is what all windows hold at kernel offset (i, j), a (Ho, Wo) grid on the
-    spatial axes; it lands on padded rows i*d + p*s of ``out`` (zeros, of extent ``g.span``).
-    One strided add per offset: the elements of one offset never overlap, so ``+=`` is exact.
-    Returns the image: ``out`` with the padding cropped away.
+    ``windows`` is shaped as `_windows` returns them: the grid (Ho, Wo) at ``axis``, then the
+    kernel (kH, kW). Offset (i, j) of every window lands on padded rows i*d + p*s of ``out``
+    (zeros, of extent ``g.span``). One strided add per offset: the elements of one offset never
+    overlap, so ``+=`` is exact. Returns the image: ``out`` with the padding cropped away.
     """
     lead = (slice(None),) * axis
     (sh, sw), (dh, dw), (gh, gw) = g.stride, g.dilation, g.grid
@@ -117,7 +118,7 @@ def _overlap_add(out: np.ndarray, values: Callable[[int, int], np.ndarray], g: _
         for j in range(g.kernel[1]):
             rows = slice(i * dh, i * dh + sh * (gh - 1) + 1, sh)
             columns = slice(j * dw, j * dw + sw * (gw - 1) + 1, sw)
-            out[lead + (rows, columns)] += values(i, j)
+            out[lead + (rows, columns)] += windows[lead + (slice(None), slice(None), i, j)]
     return _crop(out, g.padding, g.image, axis)
 
 
@@ -188,10 +189,9 @@ class ConvTranspose2d(Function):
     """x = conv_transpose2d(y, w): y (N, C_out, Ho, Wo), w (C_out, C_in/G, kH, kW) -> (N, C_in, H, W).
 
     The adjoint of conv2d in its input: each input pixel spreads w-weighted copies of itself
-    over one window of the output. That is cols = rows(y) @ W, then col2im; we run it one kernel
-    offset at a time, GEMM (G, N*Ho*Wo, C_out/G) @ (G, C_out/G, C_in/G) then one strided add,
-    so each offset's product is added while still in cache instead of all of cols going through
-    memory (and kH*kW times less memory is needed; `benchmarks/conv.py` times the whole op).
+    over one window of the output. That is cols = rows(y) @ W, with conv2d's own weight matrix W,
+    then col2im. (One GEMM per kernel offset, each product added while still in cache, is the
+    other way to run it; in a whole training step it was the slower one: docs/benchmarks.md.)
     """
 
     def __init__(self, geometry: _Geometry) -> None:
@@ -200,12 +200,10 @@ class ConvTranspose2d(Function):
     def forward(self, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         g, n = self.geometry, y.shape[0]
         xp = backend.get_array_module(y)
-        rows = _pixel_rows(y, g.groups)  # (G, N*Ho*Wo, C_out/G)
-        # (kH, kW, G, C_out/G, C_in/G): per offset, a matrix per group
-        taps = xp.ascontiguousarray(_by_group(w, g.groups).transpose(3, 4, 0, 1, 2))
+        cols = _pixel_rows(y, g.groups) @ _weight_matrix(w, g.groups)  # (G, N*Ho*Wo, kH*kW*C_in/G)
+        windows = cols.reshape((g.groups, n) + g.grid + g.kernel + (-1,))  # (G, N, Ho, Wo, kH, kW, C_in/G)
         padded = xp.zeros((g.groups, n) + g.span + (w.shape[1],), dtype=y.dtype)
-        shape = (g.groups, n) + g.grid + (-1,)
-        image = _overlap_add(padded, lambda i, j: (rows @ taps[i, j]).reshape(shape), g, axis=2)
+        image = _overlap_add(padded, windows, g, axis=2)
         return _channels_first(image, n, *g.image)
 
     def backward(self, gx: Tensor) -> tuple[Tensor | None, Tensor | None]:

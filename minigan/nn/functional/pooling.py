@@ -49,7 +49,7 @@ class _Fold(Function):
     def forward(self, cols: np.ndarray) -> np.ndarray:
         xp = backend.get_array_module(cols)
         padded = xp.zeros(cols.shape[:2] + self.geometry.span, dtype=cols.dtype)
-        return xp.ascontiguousarray(_overlap_add(padded, lambda i, j: cols[..., i, j], self.geometry, axis=2))
+        return xp.ascontiguousarray(_overlap_add(padded, cols, self.geometry, axis=2))
 
     def backward(self, gx: Tensor) -> Tensor:
         return _Unfold(self.geometry)(gx)
