@@ -58,7 +58,8 @@ class TrainingDiverged(RuntimeError):
 def global_norm(arrays: Sequence[Any]) -> float:
     """The L2 norm of all the arrays' entries together (NumPy or CuPy): a dot product in the arrays'
     dtype, which is fast, redone in float64 only where a float32 sum of squares overflows."""
-    squares = sum(float(a.ravel() @ a.ravel()) for a in arrays)
+    with np.errstate(over="ignore"):  # an overflow is caught below
+        squares = sum(float(a.ravel() @ a.ravel()) for a in arrays)
     if not math.isfinite(squares):
         squares = sum(float((a.astype(np.float64) ** 2).sum()) for a in arrays)
     return math.sqrt(squares)
