@@ -29,7 +29,8 @@ class LeakyReLU(Function):
     """x where x > 0, slope * x elsewhere; its derivative is 1 or slope.
 
     Written without ``where``: NumPy's ``where`` branches on every element, and on the random signs
-    of a layer's activations it is an order of magnitude slower than the ``maximum`` below.
+    of a layer's activations it is an order of magnitude slower than the ``maximum`` below
+    (docs/benchmarks.md, "A step's time").
     """
 
     def __init__(self, slope: float) -> None:

@@ -191,7 +191,8 @@ class ConvTranspose2d(Function):
     The adjoint of conv2d in its input: each input pixel spreads w-weighted copies of itself
     over one window of the output. That is cols = rows(y) @ W, with conv2d's own weight matrix W,
     then col2im. (One GEMM per kernel offset, each product added while still in cache, is the
-    other way to run it; in a whole training step it was the slower one: docs/benchmarks.md.)
+    other way to run it; in a whole training step it was the slower one: docs/benchmarks.md,
+    "A step's time".)
     """
 
     def __init__(self, geometry: _Geometry) -> None:
