@@ -177,6 +177,25 @@ def test_non_contiguous_inputs(groups):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
 
+def test_outputs_stay_channels_last_through_the_next_layers():
+    """A convolution's output is an NCHW view of channels-last memory; elementwise layers keep that
+    order, and the stack computes what the same layers give on contiguous copies."""
+    rng = np.random.default_rng(2)
+    x = param(rng.standard_normal((3, 4, 8, 8)))
+    w1, w2, wt = (param(rng.standard_normal(shape)) for shape in ((6, 4, 3, 3), (5, 6, 4, 4), (5, 2, 4, 4)))
+
+    def stack(contiguous):
+        fix = (lambda t: mg.tensor(np.ascontiguousarray(t.numpy()))) if contiguous else (lambda t: t)
+        h = mg.leaky_relu(fix(F.conv2d(x, w1, padding=1)) + 1.0, 0.2)
+        channels_last = h.numpy().transpose(0, 2, 3, 1).flags.c_contiguous
+        h = fix(F.conv2d(h, w2, stride=2, padding=1))
+        return fix(F.conv_transpose2d(mg.relu(h), wt, stride=2, padding=1)).numpy(), channels_last
+
+    (fast, channels_last), (reference, _) = stack(False), stack(True)
+    assert channels_last
+    np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-12)
+
+
 def test_int_tuple_and_valid_arguments_agree():
     rng = np.random.default_rng(0)
     x, w = param(rng.standard_normal((1, 2, 6, 6))), param(rng.standard_normal((3, 2, 3, 3)))

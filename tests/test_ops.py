@@ -187,3 +187,23 @@ def test_against_pytorch(spec):
     for g, t, x in zip(second, tsecond, xs + gys):
         np.testing.assert_allclose(np.zeros(x.shape) if g is None else g.numpy(),
                                    np.zeros(x.shape) if t is None else t.numpy(force=True), **tol)
+
+
+@pytest.mark.parametrize("slope", [-0.5, 0.0, 0.2, 1.0, 3.0])
+def test_leaky_relu_for_any_slope(slope):
+    """maximum(x, slope x) serves slopes up to 1, minimum above; the derivative is exactly 1 or slope,
+    its own derivative zero; NaN passes through as NaN."""
+    x64 = np.array([-2.5, -1e-3, 0.0, 1e-3, 4.0, np.nan])
+    for dtype in (np.float32, np.float64):
+        x = mg.tensor(x64.astype(dtype), requires_grad=True)
+        y = mg.leaky_relu(x, slope)
+        (g,) = mg.grad(y.sum(), x, create_graph=True)
+        (gg,) = mg.grad(g.sum(), x)
+        reference = np.where(x64 > 0, x64, x64 * dtype(slope)).astype(dtype)
+        np.testing.assert_array_equal(y.numpy(), reference)
+        assert y.dtype == g.dtype == dtype
+        np.testing.assert_array_equal(g.numpy(), np.where(x64 > 0, 1, dtype(slope)).astype(dtype))
+        np.testing.assert_array_equal(gg.numpy(), np.zeros(6, dtype))
+    finite = mg.tensor(np.array([-2.5, -0.7, 0.6, 4.0]), requires_grad=True)  # away from the kink
+    assert mg.gradcheck(lambda t: mg.leaky_relu(t, slope), [finite])
+    assert mg.gradgradcheck(lambda t: mg.leaky_relu(t, slope), [finite])
