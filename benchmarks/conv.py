@@ -67,6 +67,11 @@ def conv_flops(kind, x_shape, w_shape):
     return 2 * n * h * w * int(np.prod(w_shape))
 
 
+def conv_gflops(kind, x_shape, w_shape, backward, ms):
+    """The GFLOP/s of a pass that took ``ms``: forward, or forward and backward (three times the work)."""
+    return (3 if backward else 1) * conv_flops(kind, x_shape, w_shape) / ms / 1e6
+
+
 def gemm_gflops(repeats, n=1024):
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     return 2 * n ** 3 / median_ms([lambda: a @ a], repeats)[0] / 1e6
@@ -149,7 +154,6 @@ def main():
     results = {}
     for name, kind, x_shape, w_shape in WORKLOADS:
         x, w = conv_inputs(x_shape, w_shape, rng)
-        flops = conv_flops(kind, x_shape, w_shape)
         for suffix, backward in PASSES:
             runners = [runner(mg, getattr(F, kind), x, w, backward)]
             if torch:
@@ -159,7 +163,7 @@ def main():
                 "minigan_ms": round(ms, 3),
                 "torch_ms": round(torch_ms, 3) if torch else None,
                 "ratio": round(ms / torch_ms, 2) if torch else None,
-                "gflops": round((3 if backward else 1) * flops / ms / 1e6, 1),
+                "gflops": round(conv_gflops(kind, x_shape, w_shape, backward, ms), 1),
             }
 
     print(f"BLAS: {blas_description()}")

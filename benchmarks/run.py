@@ -20,6 +20,8 @@ optimizer and its settings, batch.
 * mlp_gan_step: article 003's MLP GAN (``models.mlp``, lesson 9's), the gan_step of ``--loss ns``.
 * ``<conv>_fwd`` and ``<conv>_fwdbwd``: benchmarks/conv.py's convolutions at dcgan's shapes, forward
   only, and forward + backward for the input and the weight (conv.py's runner, on both libraries).
+  Their last column is minigan's GFLOP/s and its share of NumPy's own GEMM speed: a convolution here
+  is GEMMs plus copies, so the share left to 100% is the time the copies take.
 
 minigan's side is what a user runs: `Trainer.train_step` (`VAETrainer.train_step`) of a trainer built
 from a `TrainConfig`, `GAN.sample`, `minigan.nn.functional`. PyTorch's is the same step spelled in
@@ -76,7 +78,17 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from conv import PASSES, blas_description, conv_inputs, cpu_description, gemm_gflops, median_ms, runner, set_threads
+from conv import (
+    PASSES,
+    blas_description,
+    conv_gflops,
+    conv_inputs,
+    cpu_description,
+    gemm_gflops,
+    median_ms,
+    runner,
+    set_threads,
+)
 from conv import WORKLOADS as CONVOLUTIONS
 
 Z_DIM = 100  # the noise every GAN here draws
@@ -318,12 +330,16 @@ WORKLOADS = {
        for name, kind, x_shape, w_shape in CONVOLUTIONS for suffix, backward in PASSES},
 }
 LIBRARIES = ("minigan", "torch")
+# a convolution workload's name: (kind, input shape, weight shape, backward), for its GFLOP/s
+CONVOLUTION_SHAPES = {f"{name}_{suffix}": (kind, x_shape, w_shape, backward)
+                      for name, kind, x_shape, w_shape in CONVOLUTIONS for suffix, backward in PASSES}
 
 
 # --- timing and memory ---------------------------------------------------------------------------------
 
 def time_workloads(names, torch, repeats):
-    """{name: {"minigan_ms", "torch_ms", "ratio"}}, the two libraries timed side by side."""
+    """{name: {"minigan_ms", "torch_ms", "ratio"}}, the two libraries timed side by side; a convolution
+    also gets minigan's "gflops"."""
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         for name in names:
@@ -331,6 +347,8 @@ def time_workloads(names, torch, repeats):
             steps = [build_minigan(workdir)] + ([build_torch(torch)] if torch else [])
             ms, torch_ms = (median_ms(steps, repeats) + [None])[:2]
             results[name] = {"minigan_ms": ms, "torch_ms": torch_ms, "ratio": ms / torch_ms if torch else None}
+            if name in CONVOLUTION_SHAPES:
+                results[name]["gflops"] = conv_gflops(*CONVOLUTION_SHAPES[name], ms)
     return results
 
 
@@ -395,10 +413,11 @@ def markdown(results, repeats):
     """The machine's section of RESULTS.md: a heading that names it (CPU and threads), its lines, the table."""
     m = results["machine"]
 
-    def row(name, ours, theirs, digits):
+    def row(name, ours, theirs, digits, gflops=None):
+        share = "-" if gflops is None else f"{gflops:.0f} ({100 * gflops / m['gemm_gflops']:.0f}%)"
         if theirs is None:
-            return f"| {name} | {ours:.{digits}f} | - | - |"
-        return f"| {name} | {ours:.{digits}f} | {theirs:.{digits}f} | {ours / theirs:.2f} |"
+            return f"| {name} | {ours:.{digits}f} | - | - | {share} |"
+        return f"| {name} | {ours:.{digits}f} | {theirs:.{digits}f} | {ours / theirs:.2f} | {share} |"
 
     libraries = f"PyTorch {m['torch']}" if m["torch"] else "PyTorch not installed"
     lines = [
@@ -411,9 +430,9 @@ def markdown(results, repeats):
         f"- Python {m['python']}, NumPy {m['numpy']}, minigan {m['minigan']}, {libraries}",
         f"- NumPy float32 GEMM (1024 x 1024 x 1024): {m['gemm_gflops']:.0f} GFLOP/s",
         "",
-        "| workload | minigan ms | PyTorch ms | ratio (minigan/torch) |",
-        "| --- | ---: | ---: | ---: |",
-        *(row(name, r["minigan_ms"], r["torch_ms"], 2) for name, r in results["workloads"].items()),
+        "| workload | minigan ms | PyTorch ms | ratio (minigan/torch) | minigan GFLOP/s (share of GEMM) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(row(name, r["minigan_ms"], r["torch_ms"], 2, r.get("gflops")) for name, r in results["workloads"].items()),
         row("peak RSS, MiB (each library in a process of its own)", *results["peak_rss_mib"].values(), 0),
     ]
     return "\n".join(lines) + "\n"

@@ -38,7 +38,8 @@ def test_a_subset_runs_and_writes_its_json(tmp_path):
     result = subprocess.run([sys.executable, str(RUN), "--only", *names, "--repeats", "2", "--threads", "1",
                              "--json", str(path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "| workload | minigan ms | PyTorch ms | ratio (minigan/torch) |" in result.stdout
+    assert "| workload | minigan ms | PyTorch ms | ratio (minigan/torch) | minigan GFLOP/s (share of GEMM) |" \
+        in result.stdout
     results = json.loads(path.read_text())
     machine = results["machine"]
     assert {"cpu", "blas", "threads", "python", "numpy", "torch", "minigan"} <= set(machine)
@@ -46,7 +47,9 @@ def test_a_subset_runs_and_writes_its_json(tmp_path):
     assert list(results["workloads"]) == names
     has_torch = importlib.util.find_spec("torch") is not None
     for name, r in results["workloads"].items():
-        assert set(r) == {"minigan_ms", "torch_ms", "ratio"} and positive(r["minigan_ms"])
+        convolution = name.startswith("conv")
+        assert set(r) == {"minigan_ms", "torch_ms", "ratio"} | ({"gflops"} if convolution else set())
+        assert positive(r["minigan_ms"]) and (not convolution or positive(r["gflops"]))
         if has_torch:
             assert positive(r["torch_ms"]) and r["ratio"] == pytest.approx(r["minigan_ms"] / r["torch_ms"])
         else:
