@@ -57,11 +57,12 @@ class TrainingDiverged(RuntimeError):
 
 def global_norm(arrays: Sequence[Any]) -> float:
     """The L2 norm of all the arrays' entries together (NumPy or CuPy): a dot product in the arrays'
-    dtype, which is fast, redone in float64 only where a float32 sum of squares overflows."""
-    with np.errstate(over="ignore"):  # an overflow is caught below
+    dtype, which is fast, redone in float64 only where that sum of squares overflows. A NaN or inf
+    entry makes the norm NaN or inf (and so does a norm beyond float64's range)."""
+    with np.errstate(over="ignore"):  # an overflow is redone in float64, or is the answer
         squares = sum(float(a.ravel() @ a.ravel()) for a in arrays)
-    if not math.isfinite(squares):
-        squares = sum(float((a.astype(np.float64) ** 2).sum()) for a in arrays)
+        if not math.isfinite(squares):
+            squares = sum(float((a.astype(np.float64) ** 2).sum()) for a in arrays)
     return math.sqrt(squares)
 
 
@@ -317,12 +318,12 @@ class Run:
         step, so the weights, and any checkpoint written later, stay finite."""
         params = list(module.parameters())
         grads = grad(loss, params, allow_unused=True)
-        # The norm is finite exactly when every gradient is (global_norm redoes an overflowing float32
-        # sum in float64), so the parameters are searched for the culprit only when it is not.
+        # A NaN or inf in any gradient makes the norm NaN or inf, so the gradients are searched for
+        # one only when the norm is not finite (finite ones can still overflow it, and pass).
         norm = global_norm([g.data for g in grads if g is not None])
-        if not math.isfinite(loss.item()) or not math.isfinite(norm):
-            bad = [n for n, g in zip(module.named_parameters(), grads)
-                   if g is not None and not g.xp.isfinite(g.data).all()]
+        bad = [] if math.isfinite(norm) else [n for n, g in zip(module.named_parameters(), grads)
+                                              if g is not None and not g.xp.isfinite(g.data).all()]
+        if not math.isfinite(loss.item()) or bad:
             what = f"the {name} loss is {loss.item()}" if not math.isfinite(loss.item()) else \
                 f"the gradient of {name} parameter {bad[0][0]} is not finite"
             raise TrainingDiverged(f"training stopped at step {self.step + 1}: {what}; the last good checkpoint "

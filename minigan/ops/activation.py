@@ -38,6 +38,8 @@ class LeakyReLU(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         xp = backend.get_array_module(x)
+        if self.slope == 0:  # maximum(x, 0 * x) would make +inf NaN (0 * inf)
+            return x * (x > 0)
         # the larger of x and slope*x when slope <= 1 (x > 0 is then the larger), else the smaller
         return (xp.maximum if self.slope <= 1 else xp.minimum)(x, x * x.dtype.type(self.slope))
 

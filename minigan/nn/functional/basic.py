@@ -22,8 +22,8 @@ class Linear(Function):
     ``x @ W.mT`` computes the same, but its weight gradient would arrive as a transposed view of
     $x^\top g_y$; $g_y^\top x$ comes out of its product in W's own layout, which the optimizer's
     update reads in contiguous runs (a transposed view scatters its reads over memory). The
-    forward product is taken as $(W x^\top)^\top$, a view of the same numbers: OpenBLAS runs a
-    batch of 64 through a wide layer faster in that orientation (docs/benchmarks.md, "A step's time").
+    forward product is taken as $(W x^\top)^\top$, a view of the same numbers: OpenBLAS multiplies
+    a batch of 64 by a wide layer faster in that orientation (docs/benchmarks.md, "A step's time").
     """
 
     def forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -76,7 +76,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     input = as_tensor(input)
     if not training or p == 0:
         return input
-    keep = generator().random(input.shape, dtype=np.float32) >= p  # Bernoulli(1 - p); never true when p = 1
+    keep = generator().random(input.shape) >= p  # Bernoulli(1 - p); never true when p = 1
     scale = keep.astype(input.dtype)
     if p < 1:  # p = 1 keeps nothing (and must not divide by 0)
         scale *= scale.dtype.type(1 / (1 - p))

@@ -16,7 +16,7 @@ the arrays are (G, N, H, W, C/G) and the runs C/G long.)
 overlap, so this is one strided ``+=`` per kernel offset (kH*kW of them), never a scatter. The
 transposed convolution is the mirror image of conv2d: one GEMM makes its ``cols``, col2im adds them up:
 
-    rows(y) (N*H*W, C_out)  @  W (C_out, kH*kW*C_in)  =  cols (N*H*W, kH*kW*C_in)  ->  col2im  ->  x
+    rows(y) (N*Ho*Wo, C_out)  @  W (C_out, kH*kW*C_in)  =  cols (N*Ho*Wo, kH*kW*C_in)  ->  col2im  ->  x
 
 **Groups.** With ``groups`` = G the channels split into G independent convolutions side by side:
 output channel o, of group g = o // (C_out/G), reads input channels g*C_in/G ... (g+1)*C_in/G - 1
@@ -139,19 +139,17 @@ def _channels_first(m: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
     A view, not a copy (except with groups, whose channels lie in G separate blocks): the result
     is (N, C, H, W) to every op but stays channels-last in memory. NumPy's elementwise ops keep
     an input's memory order, so the layers after a convolution keep it too, and the next
-    convolution's `_channels_last` is then a free view instead of a transposing copy.
+    convolution gathers its windows (`_im2col`, `_pixel_rows`) from memory already in the order
+    it reads, instead of transposing it first. (conv_transpose2d's result is a cropped view of its
+    padded image: channels-last too, and holding the padding's memory while it lives.)
     """
     return m.reshape(m.shape[0], n, h, w, -1).transpose(1, 0, 4, 2, 3).reshape(n, -1, h, w)
 
 
-def _by_group(w: np.ndarray, groups: int) -> np.ndarray:
-    """A weight (C_out, C_in/G, kH, kW) -> (G, C_out/G, C_in/G, kH, kW), a view."""
-    return w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
-
-
 def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     """(C_out, C_in/G, kH, kW) -> (G, C_out/G, kH*kW*C_in/G): per group, the column order of `_im2col`."""
-    return _by_group(w, groups).transpose(0, 1, 3, 4, 2).reshape(groups, w.shape[0] // groups, -1)
+    by_group = w.reshape((groups, w.shape[0] // groups) + w.shape[1:])  # (G, C_out/G, C_in/G, kH, kW)
+    return by_group.transpose(0, 1, 3, 4, 2).reshape(groups, w.shape[0] // groups, -1)
 
 
 def _im2col(x: np.ndarray, g: _Geometry) -> np.ndarray:
@@ -190,9 +188,10 @@ class ConvTranspose2d(Function):
 
     The adjoint of conv2d in its input: each input pixel spreads w-weighted copies of itself
     over one window of the output. That is cols = rows(y) @ W, with conv2d's own weight matrix W,
-    then col2im. (One GEMM per kernel offset, each product added while still in cache, is the
-    other way to run it; in a whole training step it was the slower one: docs/benchmarks.md,
-    "A step's time".)
+    then col2im. cols holds kH*kW values for each input pixel and output channel, as conv2d's
+    im2col matrix does for its input. (One GEMM per kernel offset, each product added while still
+    in cache, needs kH*kW times less memory; in a whole training step it was the slower one:
+    docs/benchmarks.md, "A step's time".)
     """
 
     def __init__(self, geometry: _Geometry) -> None:
@@ -227,8 +226,8 @@ class Conv2dGradWeight(Function):
     def forward(self, x: np.ndarray, gy: np.ndarray) -> np.ndarray:
         g = self.geometry
         cols = _im2col(x, g) if self.cols is None else self.cols
-        # per group as (C_out/G, kH*kW*C_in/G): each output channel's row then needs only its
-        # (kH*kW, C_in/G) block transposed, a far cheaper copy than transposing the whole product
+        # per group as (C_out/G, kH*kW*C_in/G): into the weight's layout, each output channel's row
+        # then needs only its own (kH*kW, C_in/G) block transposed, small enough to stay in cache
         gw = _pixel_rows(gy, g.groups).swapaxes(1, 2) @ cols
         xp = backend.get_array_module(gw)
         c = x.shape[1] // g.groups

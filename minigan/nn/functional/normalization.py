@@ -62,8 +62,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed in evaluation mode "
                          "(training=False)")
-    # The statistics are constants here: (x - mu) * scale + beta folds into x * scale + shift
-    # with per-channel scale and shift, one pass over the input fewer.
+    # The statistics are constants here: (x - mu) * scale + beta folds into x * scale + shift, per
+    # channel, as PyTorch's CPU kernel folds it: one pass over the input fewer when there is a beta.
+    # It rounds differently where |mu| is far above the standard deviation.
     scale = _scale(running_var, eps, weight)
     shift = -running_mean * scale
     if bias is not None:
