@@ -323,8 +323,9 @@ class Run:
         norm = global_norm([g.data for g in grads if g is not None])
         bad = [] if math.isfinite(norm) else [n for n, g in zip(module.named_parameters(), grads)
                                               if g is not None and not g.xp.isfinite(g.data).all()]
-        if not math.isfinite(loss.item()) or bad:
-            what = f"the {name} loss is {loss.item()}" if not math.isfinite(loss.item()) else \
+        value = loss.item()  # one read of the loss (from a GPU, a copy to the host)
+        if not math.isfinite(value) or bad:
+            what = f"the {name} loss is {value}" if not math.isfinite(value) else \
                 f"the gradient of {name} parameter {bad[0][0]} is not finite"
             raise TrainingDiverged(f"training stopped at step {self.step + 1}: {what}; the last good checkpoint "
                                    f"is {self.checkpoint_path} (step {self._checkpoint_step()})")
